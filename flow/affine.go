@@ -1,0 +1,26 @@
+package flow
+
+import "math"
+
+// DefaultScaleBound is c in the soft bound alpha = c*tanh(a/c) of affine
+// log-scales: a bad batch cannot push exp(alpha) to inf, and for |a| << c the
+// map is the plain affine one.
+const DefaultScaleBound = 6
+
+// affine is the per-coordinate monotone map z = (x - mu) * exp(-alpha) with
+// alpha = c*tanh(a/c). A conditioner network predicts (mu, a) per coordinate;
+// the map itself knows nothing of that network.
+type affine struct {
+	c float32
+}
+
+// alpha returns the bounded log-scale for a raw conditioner output a.
+func (m affine) alpha(a float32) float32 {
+	return m.c * float32(math.Tanh(float64(a/m.c)))
+}
+
+// dAlpha is d alpha/d a expressed through alpha.
+func (m affine) dAlpha(alpha float32) float32 {
+	t := alpha / m.c
+	return 1 - t*t
+}

@@ -1,0 +1,211 @@
+package flow
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"hepflow/nn"
+)
+
+// ChunkRows is the batch size Flow uses for LogProb and Sample on large inputs.
+const ChunkRows = 4096
+
+// Flow is a composition of transforms on top of a base distribution:
+// z = T_K(...T_1(x)), log p(x) = log p_base(z) + sum_k log|det dT_k|.
+// It owns the buffers between transforms and is not safe for concurrent use.
+type Flow struct {
+	Transforms []Transform
+	Base       Base
+
+	rows   int
+	bufs   [][]float32 // bufs[k] is the output of transform k
+	g1, g2 []float32
+	gld    []float64
+	logdet []float64
+	lp     []float64
+}
+
+// New composes transforms (applied in order in the ToLatent direction) over base.
+func New(base Base, ts ...Transform) (*Flow, error) {
+	for i, t := range ts {
+		if t.Dim() != base.Dim() {
+			return nil, fmt.Errorf("flow: transform %d has %d features, base has %d", i, t.Dim(), base.Dim())
+		}
+	}
+	return &Flow{Transforms: ts, Base: base}, nil
+}
+
+// Dim is the number of features.
+func (f *Flow) Dim() int { return f.Base.Dim() }
+
+// Params returns every trainable tensor, in a fixed order.
+func (f *Flow) Params() []*nn.Param {
+	var ps []*nn.Param
+	for _, t := range f.Transforms {
+		ps = append(ps, t.Params()...)
+	}
+	return ps
+}
+
+func (f *Flow) ensure(rows int) {
+	if rows <= f.rows {
+		return
+	}
+	n := rows * f.Dim()
+	f.bufs = make([][]float32, len(f.Transforms))
+	for k := range f.bufs {
+		f.bufs[k] = make([]float32, n)
+	}
+	f.g1, f.g2 = make([]float32, n), make([]float32, n)
+	f.gld = make([]float64, rows)
+	f.logdet = make([]float64, rows)
+	f.lp = make([]float64, rows)
+	f.rows = rows
+}
+
+// toLatent runs every transform and returns the latent batch (a Flow buffer)
+// with the summed log-det in f.logdet.
+func (f *Flow) toLatent(x []float32, rows int) []float32 {
+	f.ensure(rows)
+	n := rows * f.Dim()
+	clear(f.logdet[:rows])
+	in := x[:n]
+	for k, t := range f.Transforms {
+		out := f.bufs[k][:n]
+		t.ToLatent(out, in, rows, f.logdet)
+		in = out
+	}
+	return in
+}
+
+// ToLatent writes z for x and adds the total log|det dz/dx| to logdet.
+func (f *Flow) ToLatent(z, x []float32, rows int, logdet []float64) {
+	for start := 0; start < rows; start += ChunkRows {
+		m := min(ChunkRows, rows-start)
+		d := f.Dim()
+		lat := f.toLatent(x[start*d:], m)
+		copy(z[start*d:(start+m)*d], lat)
+		for r := 0; r < m; r++ {
+			logdet[start+r] += f.logdet[r]
+		}
+	}
+}
+
+// LogProb writes log p(x) for each row of x.
+func (f *Flow) LogProb(dst []float64, x []float32, rows int) {
+	d := f.Dim()
+	for start := 0; start < rows; start += ChunkRows {
+		m := min(ChunkRows, rows-start)
+		z := f.toLatent(x[start*d:], m)
+		f.Base.LogProb(dst[start:start+m], z, m)
+		for r := 0; r < m; r++ {
+			dst[start+r] += f.logdet[r]
+		}
+	}
+}
+
+// ToData maps z to x and adds the total log|det dx/dz| to logdet.
+func (f *Flow) ToData(x, z []float32, rows int, logdet []float64) {
+	d := f.Dim()
+	for start := 0; start < rows; start += ChunkRows {
+		m := min(ChunkRows, rows-start)
+		f.ensure(m)
+		n := m * d
+		in := z[start*d : start*d+n]
+		for k := len(f.Transforms) - 1; k >= 0; k-- {
+			out := f.bufs[k][:n]
+			if k == 0 {
+				out = x[start*d : start*d+n]
+			}
+			f.Transforms[k].ToData(out, in, m, logdet[start:start+m])
+			in = out
+		}
+		if len(f.Transforms) == 0 {
+			copy(x[start*d:start*d+n], in)
+		}
+	}
+}
+
+// SampleAndLogProb draws rows events into x and writes their log p(x) into
+// logp (which may be nil).
+func (f *Flow) SampleAndLogProb(x []float32, logp []float64, rows int, rng *rand.Rand) {
+	d := f.Dim()
+	for start := 0; start < rows; start += ChunkRows {
+		m := min(ChunkRows, rows-start)
+		f.ensure(m)
+		z := f.g1[:m*d]
+		f.Base.Sample(z, m, rng)
+		ld := f.logdet[:m]
+		clear(ld)
+		if logp != nil {
+			f.Base.LogProb(logp[start:start+m], z, m)
+		}
+		// ToData writes into bufs and x only, so z in g1 stays intact.
+		f.ToData(x[start*d:(start+m)*d], z, m, ld)
+		if logp != nil {
+			for r := 0; r < m; r++ {
+				logp[start+r] -= ld[r]
+			}
+		}
+	}
+}
+
+// Sample draws rows events into x.
+func (f *Flow) Sample(x []float32, rows int, rng *rand.Rand) {
+	f.SampleAndLogProb(x, nil, rows, rng)
+}
+
+// NLL returns sum_r w_r * (-log p(x_r)) / norm, with w nil meaning unit
+// weights; it computes no gradients. Used for validation losses.
+func (f *Flow) NLL(x []float32, w []float64, rows int, norm float64) float64 {
+	d := f.Dim()
+	var s float64
+	for start := 0; start < rows; start += ChunkRows {
+		m := min(ChunkRows, rows-start)
+		z := f.toLatent(x[start*d:], m)
+		f.Base.LogProb(f.lp[:m], z, m)
+		for r := 0; r < m; r++ {
+			v := -(f.lp[r] + f.logdet[r])
+			if w != nil {
+				v *= w[start+r]
+			}
+			s += v
+		}
+	}
+	return s / norm
+}
+
+// NLLGrad computes L = sum_r w_r * (-log p(x_r)) / norm for one batch and adds
+// dL/dparams to the parameter gradients. w nil means unit weights; norm is
+// usually rows (or rows times the mean weight of the whole sample, so that
+// negative-weight batches keep a fixed scale). Returns L.
+func (f *Flow) NLLGrad(x []float32, w []float64, rows int, norm float64) float64 {
+	d := f.Dim()
+	n := rows * d
+	z := f.toLatent(x, rows)
+	f.Base.LogProb(f.lp[:rows], z, rows)
+	f.Base.GradLogProb(f.g1[:n], z, rows)
+	var loss float64
+	for r := 0; r < rows; r++ {
+		wr := 1.0
+		if w != nil {
+			wr = w[r]
+		}
+		loss += -wr * (f.lp[r] + f.logdet[r])
+		c := wr / norm
+		f.gld[r] = -c
+		g := f.g1[r*d : r*d+d]
+		for j := range g {
+			g[j] *= float32(-c)
+		}
+	}
+	gz, gx := f.g1[:n], f.g2[:n]
+	for k := len(f.Transforms) - 1; k >= 0; k-- {
+		if k == 0 {
+			gx = nil // dL/dx of the data is never needed
+		}
+		f.Transforms[k].Backward(gx, gz, f.gld[:rows], rows)
+		gz, gx = gx, gz
+	}
+	return loss / norm
+}

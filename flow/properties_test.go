@@ -1,0 +1,284 @@
+package flow
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"hepflow/nn"
+	"hepflow/nn/blas"
+)
+
+// transformCase builds a fresh transform from a seed: the same seed gives the
+// same transform, another seed other weights (for save/load checks).
+type transformCase struct {
+	name   string
+	smooth bool // activation differentiable everywhere: finite differences apply
+	build  func(seed uint64) Transform
+}
+
+func mafCase(d int, act nn.Activation) transformCase {
+	return transformCase{
+		name:   fmt.Sprintf("maf/D=%d/%s", d, act.Name()),
+		smooth: act.Name() != "relu",
+		build: func(seed uint64) Transform {
+			b, err := NewMAF("m", d, []int{16, 16}, act, testGemm(), rand.New(rand.NewPCG(seed, 1)))
+			if err != nil {
+				panic(err)
+			}
+			return b
+		},
+	}
+}
+
+func couplingCase(d int, random bool, act nn.Activation) transformCase {
+	return transformCase{
+		name:   fmt.Sprintf("coupling/D=%d/random=%v/%s", d, random, act.Name()),
+		smooth: act.Name() != "relu",
+		build: func(seed uint64) Transform {
+			rng := rand.New(rand.NewPCG(seed, 2))
+			mask := AlternatingMask(d, 1)
+			if random {
+				mask = RandomMask(d, rand.New(rand.NewPCG(7, 7)))
+			}
+			c, err := NewCoupling("c", mask, []int{16, 16}, act, testGemm(), rng)
+			if err != nil {
+				panic(err)
+			}
+			return c
+		},
+	}
+}
+
+// allTransforms is the one table every generic property runs on.
+func allTransforms() []transformCase {
+	cases := []transformCase{
+		mafCase(1, nn.Tanh{}), mafCase(2, nn.Tanh{}), mafCase(5, nn.Tanh{}),
+		mafCase(5, nn.ELU{}), mafCase(5, nn.SiLU{}), mafCase(6, nn.ReLU{}),
+		couplingCase(2, false, nn.Tanh{}), couplingCase(5, false, nn.SiLU{}),
+		couplingCase(6, true, nn.ELU{}), couplingCase(5, false, nn.ReLU{}),
+		{name: "reverse/D=5", smooth: true, build: func(uint64) Transform { return Reverse(5) }},
+		{name: "random-perm/D=7", smooth: true, build: func(s uint64) Transform {
+			return RandomPermutation(7, rand.New(rand.NewPCG(s, 3)))
+		}},
+	}
+	return cases
+}
+
+// scrambleOutputs makes conditioner outputs large enough that the log-scales
+// matter (freshly initialised nets are close to the identity map).
+func scramble(t Transform, seed uint64) { scrambleBy(t, seed, 0.3) }
+
+// scrambleBy adds N(0, amp^2) noise to every free weight.
+func scrambleBy(t Transform, seed uint64, amp float64) {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	for _, p := range t.Params() {
+		for i := range p.Value {
+			p.Value[i] += float32(amp * rng.NormFloat64())
+		}
+		p.ApplyMask()
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, tc := range allTransforms() {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := tc.build(1)
+			scramble(tr, 1)
+			rng := rand.New(rand.NewPCG(5, 5))
+			rows, d := 64, tr.Dim()
+			x := randBatch(rng, rows, d)
+			z, back := make([]float32, rows*d), make([]float32, rows*d)
+			ldL, ldD := make([]float64, rows), make([]float64, rows)
+			tr.ToLatent(z, x, rows, ldL)
+			tr.ToData(back, z, rows, ldD)
+			for i := range x {
+				if !close(float64(back[i]), float64(x[i]), 1e-5, 1e-5) {
+					t.Fatalf("entry %d: ToData(ToLatent(x)) = %g, x = %g", i, back[i], x[i])
+				}
+			}
+			for r := range ldL {
+				if !close(ldL[r], -ldD[r], 1e-5, 1e-5) {
+					t.Fatalf("row %d: log-dets %g and %g do not cancel", r, ldL[r], ldD[r])
+				}
+			}
+		})
+	}
+}
+
+func TestLogDetMatchesFiniteDifferences(t *testing.T) {
+	for _, tc := range allTransforms() {
+		if !tc.smooth {
+			continue // a ReLU kink inside the difference step would test the step, not the code
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			tr := tc.build(2)
+			scramble(tr, 2)
+			rng := rand.New(rand.NewPCG(6, 6))
+			rows, d := 8, tr.Dim()
+			x := randBatch(rng, rows, d)
+			z, ld := make([]float32, rows*d), make([]float64, rows)
+			tr.ToLatent(z, x, rows, ld)
+			nonzero := false
+			for r := 0; r < rows; r++ {
+				fd := fdLogAbsDet(tr, x, r, 1e-2)
+				if !close(ld[r], fd, 1e-3, 2e-4) {
+					t.Errorf("row %d: log|det| = %.6g, finite differences give %.6g", r, ld[r], fd)
+				}
+				nonzero = nonzero || math.Abs(ld[r]) > 0.05
+			}
+			if tr.Params() != nil && !nonzero {
+				t.Errorf("log-dets are all ~0: the check would not see a wrong sign")
+			}
+		})
+	}
+}
+
+// lossOf is L = sum(G*z) + sum(c*logdet), a generic scalar that exercises
+// both outputs of ToLatent.
+func lossOf(tr Transform, x []float32, rows int, G []float32, c []float64) float64 {
+	d := tr.Dim()
+	z, ld := make([]float32, rows*d), make([]float64, rows)
+	tr.ToLatent(z, x, rows, ld)
+	var s float64
+	for i := range z {
+		s += float64(G[i]) * float64(z[i])
+	}
+	for r := range ld {
+		s += c[r] * ld[r]
+	}
+	return s
+}
+
+func TestGradientsMatchFiniteDifferences(t *testing.T) {
+	for _, tc := range allTransforms() {
+		if !tc.smooth {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			tr := tc.build(3)
+			scramble(tr, 3)
+			rng := rand.New(rand.NewPCG(7, 7))
+			rows, d := 4, tr.Dim()
+			x := randBatch(rng, rows, d)
+			G := randBatch(rng, rows, d)
+			c := make([]float64, rows)
+			for r := range c {
+				c[r] = rng.NormFloat64()
+			}
+			// Analytic gradients.
+			nn.ZeroGrad(tr.Params())
+			z, ld := make([]float32, rows*d), make([]float64, rows)
+			tr.ToLatent(z, x, rows, ld)
+			gx := make([]float32, rows*d)
+			tr.Backward(gx, G, c, rows)
+			const h = 1e-2
+			check := func(what string, v *float32, an float64) {
+				old := *v
+				*v = old + h
+				lp := lossOf(tr, x, rows, G, c)
+				*v = old - h
+				lm := lossOf(tr, x, rows, G, c)
+				*v = old
+				fd := (lp - lm) / (2 * h)
+				if !close(an, fd, 2e-2, 2e-3) {
+					t.Errorf("%s: backward gives %.6g, finite differences %.6g", what, an, fd)
+				}
+			}
+			for i := range x {
+				check(fmt.Sprintf("dL/dx[%d]", i), &x[i], float64(gx[i]))
+			}
+			for _, p := range tr.Params() {
+				for k := 0; k < 12; k++ {
+					i := rng.IntN(len(p.Value))
+					if p.Mask != nil && p.Mask[i] == 0 {
+						if p.Grad[i] != 0 {
+							t.Errorf("%s[%d] is masked but has gradient %g", p.Name, i, p.Grad[i])
+						}
+						continue
+					}
+					check(fmt.Sprintf("dL/d%s[%d]", p.Name, i), &p.Value[i], float64(p.Grad[i]))
+				}
+			}
+		})
+	}
+}
+
+func TestRowsAreIndependent(t *testing.T) {
+	for _, tc := range allTransforms() {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := tc.build(4)
+			scramble(tr, 4)
+			rng := rand.New(rand.NewPCG(8, 8))
+			rows, d := 16, tr.Dim()
+			x := randBatch(rng, rows, d)
+			z1, l1 := make([]float32, rows*d), make([]float64, rows)
+			tr.ToLatent(z1, x, rows, l1)
+			x2 := append([]float32(nil), x...)
+			for j := 0; j < d; j++ {
+				x2[5*d+j] += 1.5
+			}
+			z2, l2 := make([]float32, rows*d), make([]float64, rows)
+			tr.ToLatent(z2, x2, rows, l2)
+			for r := 0; r < rows; r++ {
+				if r == 5 {
+					continue
+				}
+				if l1[r] != l2[r] {
+					t.Fatalf("changing row 5 changed the log-det of row %d", r)
+				}
+				for j := 0; j < d; j++ {
+					if z1[r*d+j] != z2[r*d+j] {
+						t.Fatalf("changing row 5 changed z[%d][%d]", r, j)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestSaveLoadIdentity(t *testing.T) {
+	for _, tc := range allTransforms() {
+		t.Run(tc.name, func(t *testing.T) {
+			a := tc.build(5)
+			scramble(a, 5)
+			var buf bytes.Buffer
+			if err := nn.WriteSafetensors(&buf, a.Params(), map[string]string{"k": "v"}); err != nil {
+				t.Fatal(err)
+			}
+			b := tc.build(5)
+			scramble(b, 6) // other weights, same architecture
+			ts, meta, err := nn.ReadSafetensors(buf.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(a.Params()) > 0 && meta["k"] != "v" {
+				t.Fatalf("metadata lost: %v", meta)
+			}
+			if err := nn.LoadParams(b.Params(), ts); err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(9, 9))
+			rows, d := 32, a.Dim()
+			x := randBatch(rng, rows, d)
+			za, zb := make([]float32, rows*d), make([]float32, rows*d)
+			la, lb := make([]float64, rows), make([]float64, rows)
+			a.ToLatent(za, x, rows, la)
+			b.ToLatent(zb, x, rows, lb)
+			for i := range za {
+				if za[i] != zb[i] {
+					t.Fatalf("z[%d]: %g before save, %g after load", i, za[i], zb[i])
+				}
+			}
+			for r := range la {
+				if la[r] != lb[r] {
+					t.Fatalf("logdet[%d]: %g before save, %g after load", r, la[r], lb[r])
+				}
+			}
+		})
+	}
+}
+
+var _ blas.Gemm = gonumGemm{}

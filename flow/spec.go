@@ -1,0 +1,111 @@
+package flow
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"hepflow/nn"
+	"hepflow/nn/blas"
+)
+
+// Spec describes a flow's architecture completely: building a Spec twice gives
+// the same transforms (random masks and permutations included), so a model file
+// needs only the Spec and the weights.
+type Spec struct {
+	// Kind is "maf" (MADE blocks) or "realnvp" (affine couplings).
+	Kind string `json:"kind"`
+	// Dim is the number of features.
+	Dim int `json:"dim"`
+	// Blocks is the number of MAF blocks or couplings.
+	Blocks int `json:"blocks"`
+	// Hidden are the conditioner's hidden layer sizes.
+	Hidden []int `json:"hidden"`
+	// Activation is relu, tanh, elu or silu.
+	Activation string `json:"activation"`
+	// Permutation between MAF blocks: "reverse" (default) or "random".
+	Permutation string `json:"permutation,omitempty"`
+	// Mask of RealNVP couplings: "alternating" (default) or "random".
+	Mask string `json:"mask,omitempty"`
+	// Seed drives the initial weights and any random masks or permutations.
+	Seed uint64 `json:"seed"`
+}
+
+// DefaultSpec is the standard MAF of the seed talk: 5 blocks [128,128], ReLU.
+func DefaultSpec(kind string, dim int) Spec {
+	return Spec{Kind: kind, Dim: dim, Blocks: 5, Hidden: []int{128, 128}, Activation: "relu"}
+}
+
+// Validate checks the spec and says what is wrong.
+func (s Spec) Validate() error {
+	switch {
+	case s.Kind != "maf" && s.Kind != "realnvp":
+		return fmt.Errorf("flow kind %q: want maf or realnvp", s.Kind)
+	case s.Dim < 1:
+		return fmt.Errorf("flow needs at least 1 feature, got %d", s.Dim)
+	case s.Kind == "realnvp" && s.Dim < 2:
+		return fmt.Errorf("realnvp needs at least 2 features, got %d (use maf)", s.Dim)
+	case s.Blocks < 1:
+		return fmt.Errorf("flow needs at least 1 block, got %d", s.Blocks)
+	case len(s.Hidden) == 0:
+		return fmt.Errorf("flow needs at least one hidden layer")
+	}
+	for _, h := range s.Hidden {
+		if h < 1 {
+			return fmt.Errorf("hidden layer sizes must be positive, got %v", s.Hidden)
+		}
+	}
+	switch s.Permutation {
+	case "", "reverse", "random":
+	default:
+		return fmt.Errorf("permutation %q: want reverse or random", s.Permutation)
+	}
+	switch s.Mask {
+	case "", "alternating", "random":
+	default:
+		return fmt.Errorf("coupling mask %q: want alternating or random", s.Mask)
+	}
+	if _, err := nn.ActivationByName(s.Activation); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Build constructs the flow of a spec over a N(0, I) base, with freshly
+// initialised weights drawn from the spec's seed.
+func Build(s Spec, g blas.Gemm) (*Flow, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	act, _ := nn.ActivationByName(s.Activation)
+	rng := rand.New(rand.NewPCG(s.Seed, 0x5eed))
+	var ts []Transform
+	for i := 0; i < s.Blocks; i++ {
+		name := fmt.Sprintf("block%d", i)
+		switch s.Kind {
+		case "maf":
+			b, err := NewMAF(name, s.Dim, s.Hidden, act, g, rng)
+			if err != nil {
+				return nil, err
+			}
+			ts = append(ts, b)
+			if i+1 < s.Blocks && s.Dim > 1 {
+				if s.Permutation == "random" {
+					ts = append(ts, RandomPermutation(s.Dim, rng))
+				} else {
+					ts = append(ts, Reverse(s.Dim))
+				}
+			}
+		case "realnvp":
+			mask := AlternatingMask(s.Dim, i)
+			if s.Mask == "random" {
+				mask = RandomMask(s.Dim, rng)
+			}
+			c, err := NewCoupling(name, mask, s.Hidden, act, g, rng)
+			if err != nil {
+				return nil, err
+			}
+			ts = append(ts, c)
+		}
+	}
+	return New(StdNormal{D: s.Dim}, ts...)
+}

@@ -1,0 +1,117 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// Adam is the Adam optimiser with bias correction and optional decoupled
+// weight decay (AdamW). Masked entries receive zero gradient and, with zero
+// initial moments, are never moved.
+type Adam struct {
+	LR          float64
+	Beta1       float64
+	Beta2       float64
+	Eps         float64
+	WeightDecay float64
+
+	params []*Param
+	m, v   [][]float32
+	t      int
+}
+
+// NewAdam returns Adam over ps with PyTorch's defaults (betas 0.9, 0.999, eps 1e-8).
+func NewAdam(ps []*Param, lr, weightDecay float64) *Adam {
+	a := &Adam{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: weightDecay, params: ps}
+	for _, p := range ps {
+		a.m = append(a.m, make([]float32, len(p.Value)))
+		a.v = append(a.v, make([]float32, len(p.Value)))
+	}
+	return a
+}
+
+// Steps is the number of updates made so far.
+func (a *Adam) Steps() int { return a.t }
+
+// Step applies one update from the gradients currently in the params.
+// Masked entries have zero gradient and zero moments, so they do not move.
+func (a *Adam) Step() {
+	a.t++
+	b1, b2 := float32(a.Beta1), float32(a.Beta2)
+	c1 := 1 - math.Pow(a.Beta1, float64(a.t))
+	c2 := 1 - math.Pow(a.Beta2, float64(a.t))
+	// lr_t folds both bias corrections into one scale, as PyTorch does.
+	lrt := float32(a.LR * math.Sqrt(c2) / c1)
+	eps := float32(a.Eps * math.Sqrt(c2))
+	decay := float32(1 - a.LR*a.WeightDecay)
+	for k, p := range a.params {
+		m, v, w, g := a.m[k], a.v[k], p.Value, p.Grad
+		m = m[:len(w)]
+		v = v[:len(w)]
+		g = g[:len(w)]
+		for i := range w {
+			gi := g[i]
+			mi := b1*m[i] + (1-b1)*gi
+			vi := b2*v[i] + (1-b2)*gi*gi
+			m[i], v[i] = mi, vi
+			w[i] = w[i]*decay - lrt*mi/(float32(math.Sqrt(float64(vi)))+eps)
+		}
+	}
+}
+
+// Schedule gives the learning rate for a step.
+type Schedule interface {
+	LR(step int) float64
+}
+
+// Constant is a fixed learning rate.
+type Constant float64
+
+// LR implements Schedule.
+func (c Constant) LR(int) float64 { return float64(c) }
+
+// Cosine anneals from Base to Min over Steps steps after Warmup linear steps.
+type Cosine struct {
+	Base, Min     float64
+	Warmup, Steps int
+}
+
+// LR implements Schedule.
+func (c Cosine) LR(step int) float64 {
+	if step < c.Warmup {
+		return c.Base * float64(step+1) / float64(c.Warmup)
+	}
+	if c.Steps <= c.Warmup {
+		return c.Base
+	}
+	f := math.Min(1, float64(step-c.Warmup)/float64(c.Steps-c.Warmup))
+	return c.Min + 0.5*(c.Base-c.Min)*(1+math.Cos(math.Pi*f))
+}
+
+// StepDecay multiplies Base by Gamma every Every steps.
+type StepDecay struct {
+	Base, Gamma float64
+	Every       int
+}
+
+// LR implements Schedule.
+func (s StepDecay) LR(step int) float64 {
+	if s.Every <= 0 {
+		return s.Base
+	}
+	return s.Base * math.Pow(s.Gamma, float64(step/s.Every))
+}
+
+// ScheduleByName builds a schedule: "constant", "cosine" (to 1% of base over
+// total steps) or "step" (halving every quarter of the run).
+func ScheduleByName(name string, base float64, total int) (Schedule, error) {
+	switch name {
+	case "", "constant":
+		return Constant(base), nil
+	case "cosine":
+		return Cosine{Base: base, Min: base / 100, Steps: total}, nil
+	case "step":
+		return StepDecay{Base: base, Gamma: 0.5, Every: max(total/4, 1)}, nil
+	}
+	return nil, fmt.Errorf("unknown learning-rate schedule %q (want constant, cosine or step)", name)
+}

@@ -1,0 +1,74 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"hepflow/nn/blas"
+)
+
+// Dense is an affine layer y = x W + b with W stored In x Out, row-major, so
+// the forward product needs no transpose. A masked layer (MADE) carries the
+// mask on W; masked weights are zero and stay zero.
+type Dense struct {
+	In, Out int
+	W, B    *Param
+}
+
+// NewDense returns a layer initialised as PyTorch's nn.Linear does:
+// W and b uniform in +-1/sqrt(In). mask, if not nil, has In*Out entries.
+func NewDense(name string, in, out int, mask []float32, rng *rand.Rand) *Dense {
+	l := &Dense{In: in, Out: out, W: NewParam(name+".w", in, out), B: NewParam(name+".b", out)}
+	bound := 1 / math.Sqrt(float64(max(in, 1)))
+	for i := range l.W.Value {
+		l.W.Value[i] = float32((2*rng.Float64() - 1) * bound)
+	}
+	for i := range l.B.Value {
+		l.B.Value[i] = float32((2*rng.Float64() - 1) * bound)
+	}
+	if mask != nil {
+		l.W.Mask = append([]float32(nil), mask...)
+		l.W.ApplyMask()
+	}
+	return l
+}
+
+// Params returns W and b.
+func (l *Dense) Params() []*Param { return []*Param{l.W, l.B} }
+
+// Forward writes y = x W + b for a batch of rows.
+func (l *Dense) Forward(g blas.Gemm, y, x []float32, rows int) {
+	g.Sgemm(false, false, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.Out, 0, y, l.Out)
+	addBias(y, l.B.Value, rows)
+}
+
+// Backward accumulates dW += x^T gy and db += sum of gy over rows, and, when
+// gx is not nil, writes gx = gy W^T.
+func (l *Dense) Backward(g blas.Gemm, gx, gy, x []float32, rows int) {
+	g.Sgemm(true, false, l.In, l.Out, rows, 1, x, l.In, gy, l.Out, 1, l.W.Grad, l.Out)
+	l.W.maskGrad()
+	sumRows(l.B.Grad, gy, rows)
+	if gx != nil {
+		g.Sgemm(false, true, rows, l.In, l.Out, 1, gy, l.Out, l.W.Value, l.Out, 0, gx, l.In)
+	}
+}
+
+func addBias(y, b []float32, rows int) {
+	n := len(b)
+	for r := 0; r < rows; r++ {
+		row := y[r*n : r*n+n]
+		for j, v := range b {
+			row[j] += v
+		}
+	}
+}
+
+func sumRows(dst, g []float32, rows int) {
+	n := len(dst)
+	for r := 0; r < rows; r++ {
+		row := g[r*n : r*n+n]
+		for j, v := range row {
+			dst[j] += v
+		}
+	}
+}
