@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"hepflow/data"
+	"hepflow/flow"
+	"hepflow/internal/atomicfile"
+	"hepflow/internal/demodata"
+	"hepflow/model"
+	"hepflow/train"
+)
+
+const demoExamples = `  hepflow demo                 # writes ./hepflow-demo
+  hepflow demo --out /tmp/demo --epochs 50
+`
+
+func runDemo(ctx context.Context, args []string, e *env) error {
+	var c common
+	var out string
+	var epochs int
+	var seed uint64
+	fs := newFlags("demo", "demo [--out DIR]", demoExamples, e)
+	c.register(fs, true)
+	fs.StringVar(&out, "out", "hepflow-demo", "folder for the model, samples, summary and report")
+	fs.IntVar(&epochs, "epochs", 200, "maximum training epochs (early stopping usually ends sooner)")
+	fs.Uint64Var(&seed, "seed", 1, "random seed")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if err := prepareOutDir(out, c.force); err != nil {
+		return err
+	}
+	log := c.logger(e)
+	gemm, err := c.gemm(e)
+	if err != nil {
+		return err
+	}
+	// The embedded sample, written out with its attribution so the user can rerun any step by hand.
+	dataDir := filepath.Join(out, "data")
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return err
+	}
+	sample := filepath.Join(dataDir, demodata.FileName)
+	for name, content := range map[string][]byte{demodata.FileName: demodata.HiggsSample, "README.md": []byte(demodata.Attribution)} {
+		if err := atomicfile.Write(filepath.Join(dataDir, name), func(w io.Writer) error { _, err := w.Write(content); return err }); err != nil {
+			return err
+		}
+	}
+	opts := data.ReadOptions{Format: data.FormatHIGGS, Workers: c.threads}
+	all, err := data.Read(ctx, sample, opts)
+	if err != nil {
+		return err
+	}
+	features := data.HiggsContinuous()
+	bkg, err := selectRows(all, "label==0", features)
+	if err != nil {
+		return err
+	}
+	sig, err := selectRows(all, "label==1", features)
+	if err != nil {
+		return err
+	}
+	// Hold out a test set the training never sees, not even for early stopping.
+	trainTab, testTab := splitTable(bkg, 0.2, seed)
+	log.Info("demo: training on the embedded HIGGS background", "train_events", trainTab.Rows(), "test_events", testTab.Rows(), "features", len(features))
+	spec := flow.DefaultSpec("maf", len(features))
+	spec.Seed = seed
+	cfg := train.Config{Epochs: epochs, Batch: 512, LR: 1e-3, Schedule: "cosine", ClipNorm: 5, Patience: 20, Seed: seed}
+	bar := newProgress(e.stderr)
+	if bar != nil {
+		cfg.Progress = bar.epoch
+	} else {
+		cfg.Logger = log
+	}
+	res, err := train.FitModel(ctx, trainTab, nil, train.ModelOptions{
+		Spec: spec, Config: cfg, ValFraction: 0.2, Gemm: gemm,
+		Data: model.DataInfo{Files: []string{sample}, Format: "higgs", Where: "label==0", Drop: nonFeatures(features)},
+	})
+	if bar != nil {
+		bar.done()
+	}
+	if err != nil {
+		return err
+	}
+	m := res.Model
+	modelPath := filepath.Join(out, "model.safetensors")
+	if err := model.Save(modelPath, m); err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(seed, 0xde40))
+	testNLL, testOutside, err := meanNLL(m, testTab, rng)
+	if err != nil {
+		return err
+	}
+	gen := data.Zeros(features, 20000)
+	m.Sample(gen.Data, gen.Rows(), rng)
+	genPath := filepath.Join(out, "generated.csv.gz")
+	if err := data.Write(genPath, gen, data.WriteOptions{}); err != nil {
+		return err
+	}
+	if err := data.Write(filepath.Join(out, "test-background.csv.gz"), testTab, data.WriteOptions{}); err != nil {
+		return err
+	}
+	if err := data.Write(filepath.Join(out, "signal.csv.gz"), sig, data.WriteOptions{}); err != nil {
+		return err
+	}
+	summary := map[string]any{
+		"model": modelPath, "generated": genPath, "features": features,
+		"train_events": res.Summary.TrainEvents, "val_events": res.Summary.ValEvents, "test_events": testTab.Rows(),
+		"epochs": res.Summary.Epochs, "best_epoch": res.Summary.BestEpoch, "seconds": res.Summary.Seconds,
+		"train_nll": res.TrainNLL, "val_nll": nullNaN(res.ValNLL),
+		"test_nll": nullNaN(testNLL), "test_outside_support": testOutside,
+	}
+	b, err := json.MarshalIndent(summary, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(out, "summary.json"), func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err }); err != nil {
+		return err
+	}
+	if c.json {
+		b, _ := json.Marshal(summary)
+		fmt.Fprintln(e.stdout, string(b))
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "hepflow demo: MAF (5 blocks [128,128]) on %d real HIGGS background events, %d features\n", trainTab.Rows(), len(features))
+	fmt.Fprintf(e.stdout, "  held-out test NLL  %.3f nats/event (physical units, %d events; %d outside the training range)\n", testNLL, testTab.Rows()-testOutside, testOutside)
+	fmt.Fprintf(e.stdout, "  training           %d epochs (best %d), %.1f s\n", res.Summary.Epochs, res.Summary.BestEpoch, res.Summary.Seconds)
+	fmt.Fprintf(e.stdout, "  wrote              %s, %s, %s\n", modelPath, genPath, filepath.Join(out, "summary.json"))
+	return nil
+}
+
+// prepareOutDir creates dir, refusing a non-empty existing one unless force.
+func prepareOutDir(dir string, force bool) error {
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 && !force {
+		return fmt.Errorf("--out %s exists and is not empty; use --force to write into it", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out %s: %w", dir, err)
+	}
+	return nil
+}
+
+// selectRows keeps the rows passing where and the given columns.
+func selectRows(t *data.Table, where string, cols []string) (*data.Table, error) {
+	keep, err := data.CompileExpr(where, t.Columns)
+	if err != nil {
+		return nil, err
+	}
+	return t.Filter(keep).Select(cols...)
+}
+
+// splitTable shuffles rows with a seed and returns (rest, held-out fraction).
+func splitTable(t *data.Table, frac float64, seed uint64) (*data.Table, *data.Table) {
+	perm := rand.New(rand.NewPCG(seed, 0x5b1)).Perm(t.Rows())
+	nh := int(math.Round(frac * float64(t.Rows())))
+	pick := func(idx []int) *data.Table {
+		out := data.Zeros(t.Columns, len(idx))
+		for i, r := range idx {
+			copy(out.Row(i), t.Row(r))
+		}
+		return out
+	}
+	return pick(perm[nh:]), pick(perm[:nh])
+}
+
+// meanNLL is the mean -log p over events inside the model's support, and the
+// count of those outside.
+func meanNLL(m *model.Model, t *data.Table, rng *rand.Rand) (float64, int, error) {
+	lp := make([]float64, t.Rows())
+	outside, err := m.LogProb(lp, t.Data, t.Rows(), rng)
+	if err != nil {
+		return 0, 0, err
+	}
+	var s float64
+	for _, v := range lp {
+		if !math.IsInf(v, -1) {
+			s -= v
+		}
+	}
+	if outside == len(lp) {
+		return math.NaN(), outside, nil
+	}
+	return s / float64(len(lp)-outside), outside, nil
+}
+
+// nonFeatures lists the HIGGS columns the demo leaves out.
+func nonFeatures(features []string) []string {
+	var out []string
+	for _, c := range data.HiggsColumns() {
+		keep := false
+		for _, f := range features {
+			keep = keep || f == c
+		}
+		if !keep {
+			out = append(out, c)
+		}
+	}
+	return out
+}

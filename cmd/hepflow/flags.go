@@ -1,0 +1,161 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"hepflow/nn/blas"
+)
+
+// errHelp reports that --help was asked for and printed.
+var errHelp = errors.New("help requested")
+
+// usageError is a bad flag or argument.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// newFlags returns a flag set whose --help prints the synopsis, the flags and
+// the examples.
+func newFlags(name, synopsis, examples string, e *env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		w := e.stdout
+		fmt.Fprintf(w, "Usage: hepflow %s\n\nFlags:\n", synopsis)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+		if examples != "" {
+			fmt.Fprintf(w, "\nExamples:\n%s", examples)
+		}
+	}
+	return fs
+}
+
+// parse parses args, turning --help into errHelp (after printing usage) and
+// flag errors into usage errors. Positional arguments are refused.
+func parse(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
+		return errHelp
+	}
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q (flags take the form --name value)", fs.Arg(0))
+	}
+	return nil
+}
+
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, " ") }
+
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// parseInts parses a comma-separated list of positive integers.
+func parseInts(flagName, s string) ([]int, error) {
+	var out []int
+	for _, f := range splitList(s) {
+		v, err := strconv.Atoi(f)
+		if err != nil || v < 1 {
+			return nil, usagef("--%s %q: want positive integers separated by commas, e.g. 128,128", flagName, s)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, usagef("--%s is empty", flagName)
+	}
+	return out, nil
+}
+
+// common holds flags every compute command shares.
+type common struct {
+	threads int
+	json    bool
+	force   bool
+}
+
+func (c *common) register(fs *flag.FlagSet, withJSON bool) {
+	fs.IntVar(&c.threads, "threads", runtime.NumCPU(), "worker threads (matrix products and parsing)")
+	if withJSON {
+		fs.BoolVar(&c.json, "json", false, "print the summary as one JSON object on the last line of stdout")
+	}
+	fs.BoolVar(&c.force, "force", false, "overwrite output files that already exist")
+}
+
+func (c *common) validate() error {
+	if c.threads < 1 {
+		return usagef("--threads %d: want at least 1", c.threads)
+	}
+	runtime.GOMAXPROCS(c.threads)
+	return nil
+}
+
+// logger returns the slog logger commands report progress through (stderr).
+func (c *common) logger(e *env) *slog.Logger {
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// gemm picks the matrix-multiply backend ($HEPFLOW_BLAS overrides).
+func (c *common) gemm(e *env) (blas.Gemm, error) {
+	return blas.Select(os.Getenv(blas.EnvVar), c.threads, c.logger(e))
+}
+
+// checkOutput refuses an output path that is one of the inputs, lies in a
+// folder that does not exist, or exists already (unless --force).
+func checkOutput(flagName, out string, force bool, inputs ...string) error {
+	if out == "" {
+		return usagef("--%s is required", flagName)
+	}
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return fmt.Errorf("--%s %s: %w", flagName, out, err)
+	}
+	for _, in := range inputs {
+		if a, err := filepath.Abs(in); err == nil && a == abs {
+			return usagef("--%s %s is also an input; refusing to overwrite it", flagName, out)
+		}
+		if sameFile(in, out) {
+			return usagef("--%s %s is also an input; refusing to overwrite it", flagName, out)
+		}
+	}
+	if st, err := os.Stat(filepath.Dir(abs)); err != nil || !st.IsDir() {
+		return fmt.Errorf("--%s %s: folder %s does not exist", flagName, out, filepath.Dir(out))
+	}
+	if _, err := os.Stat(out); err == nil && !force {
+		return fmt.Errorf("--%s %s exists already; use --force to overwrite it", flagName, out)
+	}
+	return nil
+}
+
+func sameFile(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}

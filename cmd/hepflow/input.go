@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"hepflow/data"
+)
+
+// inputFlags are the flags that say how to read event files.
+type inputFlags struct {
+	format string
+	where  string
+	drop   string
+	text   bool
+}
+
+func (in *inputFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&in.format, "format", "", "input format: csv, parquet, npy, or higgs (UCI HIGGS layout: no header, label first); default from the extension")
+	fs.StringVar(&in.where, "where", "", "keep only events passing this selection, e.g. 'label==0' or 'm_bb > 1 && jet1_pt < 2'")
+	fs.StringVar(&in.drop, "drop", "", "comma-separated columns to leave out; presets: @phi (the 6 HIGGS phi angles), @btag (the 4 HIGGS b-tags)")
+	fs.BoolVar(&in.text, "skip-text", false, "drop columns holding text (e.g. an event-type string) instead of refusing the file")
+}
+
+// dropList expands the presets of --drop.
+func (in *inputFlags) dropList() []string {
+	var out []string
+	for _, d := range splitList(in.drop) {
+		switch d {
+		case "@phi":
+			out = append(out, data.HiggsPhis()...)
+		case "@btag":
+			out = append(out, data.HiggsBTags()...)
+		default:
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// options builds the reader options. With the HIGGS layout the label is a
+// class, not a feature: it can be used in --where and is dropped.
+func (in *inputFlags) options(threads int) (data.ReadOptions, error) {
+	o := data.ReadOptions{Where: in.where, Drop: in.dropList(), DropNonNumeric: in.text, Workers: threads}
+	if in.format != "" {
+		f, err := data.ParseFormat(in.format)
+		if err != nil {
+			return o, usagef("--format: %v", err)
+		}
+		o.Format = f
+	}
+	if o.Format == data.FormatHIGGS && !slices.Contains(o.Drop, data.HiggsLabel) {
+		o.Drop = append(o.Drop, data.HiggsLabel)
+	}
+	return o, nil
+}
+
+// weightedInput is one --data value: a path and a weight factor.
+type weightedInput struct {
+	path   string
+	factor float64
+}
+
+// parseInput splits FILE@FACTOR; a path that exists as given wins, so file
+// names containing @ still work.
+func parseInput(v string) (weightedInput, error) {
+	if _, err := os.Stat(v); err == nil {
+		return weightedInput{path: v, factor: 1}, nil
+	}
+	i := strings.LastIndex(v, "@")
+	if i < 0 {
+		return weightedInput{path: v, factor: 1}, nil
+	}
+	f, err := strconv.ParseFloat(v[i+1:], 64)
+	if err != nil {
+		return weightedInput{}, usagef("--data %q: the part after @ must be a weight factor, e.g. mc.csv@0.5", v)
+	}
+	return weightedInput{path: v[:i], factor: f}, nil
+}
+
+// readWeighted reads every input with the same options, concatenates them and
+// returns per-event weights: the --weight column (removed from the features)
+// times each file's factor; nil when all weights are 1.
+func readWeighted(ctx context.Context, inputs []weightedInput, opts data.ReadOptions, weightCol string) (*data.Table, []float64, error) {
+	var tables []*data.Table
+	var weights []float64
+	unit := weightCol == ""
+	for _, in := range inputs {
+		t, err := data.Read(ctx, in.path, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		w := make([]float64, t.Rows())
+		for i := range w {
+			w[i] = in.factor
+		}
+		if in.factor != 1 {
+			unit = false
+		}
+		if weightCol != "" {
+			col, err := t.Column(weightCol)
+			if err != nil {
+				return nil, nil, fmt.Errorf("--weight: %s: %w", in.path, err)
+			}
+			for i := range w {
+				w[i] *= col[i]
+			}
+			if err := t.Drop(weightCol); err != nil {
+				return nil, nil, err
+			}
+		}
+		tables = append(tables, t)
+		weights = append(weights, w...)
+	}
+	tab, err := data.Concat(tables...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if unit {
+		weights = nil
+	}
+	return tab, weights, nil
+}

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"hepflow/data"
+	"hepflow/flow"
+	"hepflow/model"
+	"hepflow/preprocess"
+	"hepflow/train"
+)
+
+const trainExamples = `  # background of the full UCI HIGGS file, standard MAF
+  hepflow train --data HIGGS.csv.gz --format higgs --where 'label==0' --out bkg.safetensors
+
+  # the seed talk's 18 continuous features, RealNVP, JSON summary
+  hepflow train --data HIGGS.csv.gz --format higgs --where 'label==0' --drop @phi,@btag \
+      --flow realnvp --blocks 8 --out bkg18.safetensors --json
+
+  # MC with generator weights, combined with data at half weight
+  hepflow train --data mc.parquet --data data.parquet@0.5 --weight genweight --out mix.safetensors
+`
+
+type trainFlags struct {
+	common
+	in      inputFlags
+	inputs  listFlag
+	weight  string
+	out     string
+	kind    string
+	blocks  int
+	hidden  string
+	act     string
+	perm    string
+	mask    string
+	epochs  int
+	batch   int
+	lr      float64
+	sched   string
+	wd      float64
+	clip    float64
+	pat     int
+	valFrac float64
+	seed    uint64
+	disc    string
+	cont    string
+	periods string
+	margin  float64
+}
+
+func runTrain(ctx context.Context, args []string, e *env) error {
+	var f trainFlags
+	fs := newFlags("train", "train --data FILE [--data FILE2@FACTOR] --out MODEL [flags]", trainExamples, e)
+	f.common.register(fs, true)
+	f.in.register(fs)
+	fs.Var(&f.inputs, "data", "input events (repeatable; FILE@FACTOR multiplies that file's weights by FACTOR)")
+	fs.StringVar(&f.weight, "weight", "", "column of per-event weights (weighted maximum likelihood; negative weights allowed, the total must be positive)")
+	fs.StringVar(&f.out, "out", "", "model file to write (.safetensors)")
+	fs.StringVar(&f.kind, "flow", "maf", "flow type: maf or realnvp")
+	fs.IntVar(&f.blocks, "blocks", 5, "number of MAF blocks or coupling layers")
+	fs.StringVar(&f.hidden, "hidden", "128,128", "hidden layer sizes of each conditioner")
+	fs.StringVar(&f.act, "activation", "relu", "conditioner activation: relu, tanh, elu or silu")
+	fs.StringVar(&f.perm, "permutation", "reverse", "MAF feature order between blocks: reverse or random")
+	fs.StringVar(&f.mask, "mask", "alternating", "RealNVP coupling masks: alternating or random")
+	fs.IntVar(&f.epochs, "epochs", 200, "maximum number of epochs")
+	fs.IntVar(&f.batch, "batch", 512, "mini-batch size")
+	fs.Float64Var(&f.lr, "lr", 1e-3, "Adam learning rate")
+	fs.StringVar(&f.sched, "schedule", "cosine", "learning-rate schedule: constant, cosine or step")
+	fs.Float64Var(&f.wd, "weight-decay", 0, "decoupled weight decay (AdamW)")
+	fs.Float64Var(&f.clip, "clip", 5, "global gradient-norm bound (0 disables)")
+	fs.IntVar(&f.pat, "patience", 20, "stop after this many epochs without a better validation loss (0 disables)")
+	fs.Float64Var(&f.valFrac, "val-fraction", 0.2, "fraction of events held out for validation and early stopping")
+	fs.Uint64Var(&f.seed, "seed", 1, "random seed (split, initial weights, shuffling, dequantization)")
+	fs.StringVar(&f.disc, "discrete", "", "columns to treat as discrete (default: auto-detected, at most 10 distinct values)")
+	fs.StringVar(&f.cont, "continuous", "", "columns never to treat as discrete")
+	fs.StringVar(&f.periods, "periodic", "", "angle columns scaled on the fixed range [-pi, pi] (default with --format higgs: the phi's)")
+	fs.Float64Var(&f.margin, "margin", 0, "widen each continuous column's training range by this fraction of its width on both sides (0: by the spacing of its 10 most extreme training values)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := f.validate(); err != nil {
+		return err
+	}
+	if len(f.inputs) == 0 {
+		return usagef("--data is required")
+	}
+	var inputs []weightedInput
+	var paths []string
+	for _, v := range f.inputs {
+		in, err := parseInput(v)
+		if err != nil {
+			return err
+		}
+		inputs = append(inputs, in)
+		paths = append(paths, in.path)
+	}
+	if err := checkOutput("out", f.out, f.force, paths...); err != nil {
+		return err
+	}
+	hidden, err := parseInts("hidden", f.hidden)
+	if err != nil {
+		return err
+	}
+	spec := flow.Spec{Kind: f.kind, Blocks: f.blocks, Hidden: hidden, Activation: f.act, Permutation: f.perm, Mask: f.mask, Seed: f.seed}
+	spec.Dim = 2 // checked for real once the data say how many features there are
+	if err := spec.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	if f.valFrac < 0 || f.valFrac >= 1 {
+		return usagef("--val-fraction %g: want 0 <= f < 1", f.valFrac)
+	}
+	if f.margin < 0 {
+		return usagef("--margin %g: must not be negative", f.margin)
+	}
+	opts, err := f.in.options(f.threads)
+	if err != nil {
+		return err
+	}
+	log := f.logger(e)
+	gemm, err := f.gemm(e)
+	if err != nil {
+		return err
+	}
+	tab, weights, err := readWeighted(ctx, inputs, opts, f.weight)
+	if err != nil {
+		return err
+	}
+	pre := preprocess.Options{Discrete: splitList(f.disc), Continuous: splitList(f.cont), Periodic: splitList(f.periods), Margin: f.margin}
+	if f.periods == "" && opts.Format == data.FormatHIGGS {
+		for _, p := range data.HiggsPhis() {
+			if _, err := tab.Col(p); err == nil {
+				pre.Periodic = append(pre.Periodic, p)
+			}
+		}
+	}
+	log.Info("training", "events", tab.Rows(), "features", tab.Cols(), "flow", f.kind, "blocks", f.blocks, "hidden", f.hidden, "gemm", gemm.Name())
+	cfg := train.Config{Epochs: f.epochs, Batch: f.batch, LR: f.lr, Schedule: f.sched, WeightDecay: f.wd, ClipNorm: f.clip, Patience: f.pat, Seed: f.seed}
+	bar := newProgress(e.stderr)
+	if bar != nil {
+		cfg.Progress = bar.epoch
+	} else {
+		cfg.Logger = log
+	}
+	res, err := train.FitModel(ctx, tab, weights, train.ModelOptions{
+		Spec: spec, Config: cfg, ValFraction: f.valFrac, Preprocess: pre, Gemm: gemm,
+		Data: model.DataInfo{Files: paths, Format: f.in.format, Where: f.in.where, Drop: opts.Drop, Weight: f.weight},
+	})
+	if bar != nil {
+		bar.done()
+	}
+	if err != nil {
+		return err
+	}
+	if err := model.Save(f.out, res.Model); err != nil {
+		return err
+	}
+	return printTrainSummary(e, f.json, f.out, res)
+}
+
+func printTrainSummary(e *env, asJSON bool, out string, res *train.Result) error {
+	s := res.Summary
+	if asJSON {
+		b, err := json.Marshal(map[string]any{
+			"model": out, "columns": res.Model.Columns(), "flow": res.Model.Info.Spec,
+			"epochs": s.Epochs, "best_epoch": s.BestEpoch, "stopped_early": s.StoppedEarly,
+			"train_events": s.TrainEvents, "val_events": s.ValEvents,
+			"train_nll": res.TrainNLL, "val_nll": nullNaN(res.ValNLL), "val_outside_support": res.ValOutside,
+			"seconds": s.Seconds, "events_per_second": s.EventsPerSec,
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, string(b))
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "wrote %s\n", out)
+	fmt.Fprintf(e.stdout, "  features      %d (%s)\n", len(res.Model.Columns()), strings.Join(res.Model.Columns(), ", "))
+	fmt.Fprintf(e.stdout, "  epochs        %d (best %d%s)\n", s.Epochs, s.BestEpoch, map[bool]string{true: ", stopped early", false: ""}[s.StoppedEarly])
+	fmt.Fprintf(e.stdout, "  train NLL     %.4f nats/event (physical units, %d events)\n", res.TrainNLL, s.TrainEvents)
+	fmt.Fprintf(e.stdout, "  val NLL       %.4f nats/event (physical units, %d events)\n", res.ValNLL, s.ValEvents)
+	if res.ValOutside > 0 {
+		fmt.Fprintf(e.stdout, "  outside range %d validation events beyond the training range (density 0), left out\n", res.ValOutside)
+	}
+	fmt.Fprintf(e.stdout, "  time          %.1f s, %.0f events/s\n", s.Seconds, s.EventsPerSec)
+	return nil
+}
+
+// nullNaN turns NaN into JSON null.
+func nullNaN(v float64) any {
+	if v != v {
+		return nil
+	}
+	return v
+}
+
+// progress draws a one-line progress bar on a terminal.
+type progress struct{ f *os.File }
+
+func newProgress(w any) *progress {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return &progress{f: f}
+}
+
+func (p *progress) epoch(ep train.Epoch) {
+	const width = 30
+	n := width * ep.Epoch / max(ep.Epochs, 1)
+	best := ""
+	if ep.Best {
+		best = " *"
+	}
+	fmt.Fprintf(p.f, "\r[%s%s] epoch %d/%d  train %.4f  val %.4f%s   ", strings.Repeat("=", n), strings.Repeat(" ", width-n), ep.Epoch, ep.Epochs, ep.TrainNLL, ep.ValNLL, best)
+}
+
+func (p *progress) done() { fmt.Fprintln(p.f) }
