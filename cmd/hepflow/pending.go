@@ -9,4 +9,3 @@ import (
 func runCompare(context.Context, []string, *env) error { return errors.New("not available yet") }
 func runC2ST(context.Context, []string, *env) error    { return errors.New("not available yet") }
 func runAnomaly(context.Context, []string, *env) error { return errors.New("not available yet") }
-func runBench(context.Context, []string, *env) error   { return errors.New("not available yet") }

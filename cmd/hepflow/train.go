@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"hepflow/data"
 	"hepflow/flow"
 	"hepflow/model"
 	"hepflow/preprocess"
@@ -77,7 +76,7 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed (split, initial weights, shuffling, dequantization)")
 	fs.StringVar(&f.disc, "discrete", "", "columns to treat as discrete (default: auto-detected, at most 10 distinct values)")
 	fs.StringVar(&f.cont, "continuous", "", "columns never to treat as discrete")
-	fs.StringVar(&f.periods, "periodic", "", "angle columns scaled on the fixed range [-pi, pi] (default with --format higgs: the phi's)")
+	fs.StringVar(&f.periods, "periodic", "", "angle columns scaled on the fixed range [-pi, pi] instead of their training range (the UCI HIGGS phi's are rescaled to about +-1.74, so they are not periodic in [-pi, pi])")
 	fs.Float64Var(&f.margin, "margin", 0, "widen each continuous column's training range by this fraction of its width on both sides (0: by the spacing of its 10 most extreme training values)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -130,13 +129,6 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	pre := preprocess.Options{Discrete: splitList(f.disc), Continuous: splitList(f.cont), Periodic: splitList(f.periods), Margin: f.margin}
-	if f.periods == "" && opts.Format == data.FormatHIGGS {
-		for _, p := range data.HiggsPhis() {
-			if _, err := tab.Col(p); err == nil {
-				pre.Periodic = append(pre.Periodic, p)
-			}
-		}
-	}
 	log.Info("training", "events", tab.Rows(), "features", tab.Cols(), "flow", f.kind, "blocks", f.blocks, "hidden", f.hidden, "gemm", gemm.Name())
 	cfg := train.Config{Epochs: f.epochs, Batch: f.batch, LR: f.lr, Schedule: f.sched, WeightDecay: f.wd, ClipNorm: f.clip, Patience: f.pat, Seed: f.seed}
 	bar := newProgress(e.stderr)

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+
+	"hepflow/benchmark"
+	"hepflow/nn/blas"
+)
+
+const benchExamples = `  # hepflow and the PyTorch reference side by side (needs python3-torch)
+  hepflow bench --reference ../shared/bench/torch_maf.py
+
+  # pure-Go GEMM only, 5 s per mode, JSON
+  hepflow bench --impl go --seconds 5 --json
+`
+
+func runBench(ctx context.Context, args []string, e *env) error {
+	var c common
+	var modes, impls, reference, python, flowKind string
+	var seconds float64
+	var child bool
+	fs := newFlags("bench", "bench [--mode train,logprob,sample] [--impl openblas,go] [--reference torch_maf.py] [--json]", benchExamples, e)
+	c.register(fs, true)
+	fs.StringVar(&modes, "mode", "train,logprob,sample", "modes to measure")
+	fs.StringVar(&impls, "impl", "openblas,go", "hepflow GEMM backends to measure: openblas, go")
+	fs.StringVar(&flowKind, "flow", "maf", "flow of the benchmark: maf (the standard) or realnvp")
+	fs.StringVar(&reference, "reference", "../shared/bench/torch_maf.py", "PyTorch reference script; skipped when missing or when torch is not installed (empty: skip)")
+	fs.StringVar(&python, "python", "/usr/bin/python3", "python with torch for the reference")
+	fs.Float64Var(&seconds, "seconds", 10, "measuring time per mode and implementation")
+	fs.BoolVar(&child, "child", false, "internal: measure one mode and implementation in this process and print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if seconds <= 0 {
+		return usagef("--seconds %g: must be positive", seconds)
+	}
+	if child {
+		g, err := blas.Select(impls, c.threads, c.logger(e))
+		if err != nil {
+			return err
+		}
+		cfg := benchmark.Standard(modes)
+		cfg.Flow, cfg.Seconds = flowKind, seconds
+		r, err := benchmark.Run(ctx, cfg, g)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(e.stdout).Encode(r)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Mode   string             `json:"mode"`
+		Torch  *benchmark.Result  `json:"reference,omitempty"`
+		Impls  []benchmark.Result `json:"hepflow"`
+		Ratios map[string]float64 `json:"ratio_to_reference,omitempty"`
+	}
+	var rows []row
+	torchOK := reference != ""
+	if torchOK {
+		if _, err := os.Stat(reference); err != nil {
+			fmt.Fprintf(e.stderr, "reference %s not found; measuring hepflow only\n", reference)
+			torchOK = false
+		} else if err := exec.CommandContext(ctx, python, "-c", "import torch").Run(); err != nil {
+			fmt.Fprintf(e.stderr, "%s cannot import torch (apt-get install -y python3-torch); measuring hepflow only\n", python)
+			torchOK = false
+		}
+	}
+	for _, mode := range splitList(modes) {
+		r := row{Mode: mode, Ratios: map[string]float64{}}
+		for _, impl := range splitList(impls) {
+			cmd := exec.CommandContext(ctx, self, "bench", "--child", "--mode", mode, "--impl", impl, "--flow", flowKind,
+				"--seconds", fmt.Sprint(seconds), "--threads", fmt.Sprint(c.threads))
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				return fmt.Errorf("bench %s with %s: %v: %s", mode, impl, err, strings.TrimSpace(stderr.String()))
+			}
+			var res benchmark.Result
+			if err := json.Unmarshal(out, &res); err != nil {
+				return fmt.Errorf("bench %s with %s: %w", mode, impl, err)
+			}
+			r.Impls = append(r.Impls, res)
+		}
+		if torchOK && flowKind == "maf" {
+			cfg := benchmark.Standard(mode)
+			cfg.Seconds = seconds
+			t, err := benchmark.RunTorch(ctx, python, reference, cfg, c.threads)
+			if err != nil {
+				return err
+			}
+			r.Torch = &t
+			for _, h := range r.Impls {
+				r.Ratios[h.Impl] = h.EventsPerSec / t.EventsPerSec
+			}
+		}
+		rows = append(rows, r)
+	}
+	if c.json {
+		b, err := json.Marshal(map[string]any{"threads": c.threads, "cpus": runtime.NumCPU(), "results": rows})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, string(b))
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "mode\timplementation\tevents/s\tpeak RSS MB\tratio to reference\n")
+	for _, r := range rows {
+		if r.Torch != nil {
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t1.00\n", r.Mode, r.Torch.Impl, r.Torch.EventsPerSec, r.Torch.MaxRSSMB)
+		}
+		for _, h := range r.Impls {
+			ratio := "-"
+			if v, ok := r.Ratios[h.Impl]; ok {
+				ratio = fmt.Sprintf("%.2f", v)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%s\n", r.Mode, h.Impl, h.EventsPerSec, h.MaxRSSMB, ratio)
+		}
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,232 @@
+package preprocess
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Fit fits the scaler on training rows: x is row-major float64, rows x
+// len(cols), with cols the column names. Every value must be finite. A
+// column with a single value is refused (it carries no information; drop
+// it), as are periodic values outside Options.PeriodicRange and discrete
+// columns with more than MaxLevels values.
+func Fit(x []float64, rows int, cols []string, opt Options) (*Scaler, error) {
+	d := len(cols)
+	if d == 0 {
+		return nil, fmt.Errorf("preprocess: fit: no columns")
+	}
+	if rows <= 0 {
+		return nil, fmt.Errorf("preprocess: fit: %d training rows, need at least 1", rows)
+	}
+	if len(x) != rows*d {
+		return nil, fmt.Errorf("preprocess: fit: %d values for %d rows x %d columns", len(x), rows, d)
+	}
+	r, err := opt.resolve(cols)
+	if err != nil {
+		return nil, fmt.Errorf("preprocess: fit: %w", err)
+	}
+
+	stats := make([]colStats, d)
+	for j := range stats {
+		limit := r.maxAuto
+		if r.forced[j] == KindDiscrete {
+			limit = MaxLevels
+		} else if r.forced[j] != "" {
+			limit = 0
+		}
+		stats[j] = colStats{min: math.Inf(1), max: math.Inf(-1), limit: limit}
+	}
+	for i := 0; i < rows; i++ {
+		row := x[i*d : (i+1)*d]
+		for j, v := range row {
+			if !finite(v) {
+				return nil, fmt.Errorf("preprocess: fit: row %d, column %q: value %g is not finite", i, cols[j], v)
+			}
+			stats[j].add(v)
+		}
+	}
+
+	out := make([]Column, d)
+	for j, name := range cols {
+		c, err := stats[j].column(j, name, rows, r)
+		if err != nil {
+			return nil, fmt.Errorf("preprocess: fit: column %q: %w", name, err)
+		}
+		out[j] = c
+	}
+	setMoments(out, x, rows, r.beta)
+	s, err := newScaler(r.beta, DequantGuard, out)
+	if err != nil {
+		return nil, fmt.Errorf("preprocess: fit: %w", err)
+	}
+	return s, nil
+}
+
+// colStats accumulates one column's range, its TailOrder+1 smallest and
+// largest values and, up to limit, its distinct values.
+type colStats struct {
+	min, max  float64
+	low, high []float64 // sorted ascending, at most TailOrder+1 each
+	limit     int       // track at most this many distinct values
+	distinct  []float64 // sorted; nil once more than limit were seen
+	overflow  bool
+}
+
+func (c *colStats) add(v float64) {
+	c.min = min(c.min, v)
+	c.max = max(c.max, v)
+	if len(c.low) <= TailOrder {
+		c.low = insertSorted(c.low, v)
+		c.high = insertSorted(c.high, v)
+	} else {
+		if v < c.low[TailOrder] {
+			c.low = insertSorted(c.low[:TailOrder], v)
+		}
+		if v > c.high[0] {
+			c.high = insertSorted(slices.Delete(c.high, 0, 1), v)
+		}
+	}
+	if c.overflow || c.limit == 0 {
+		return
+	}
+	i, found := slices.BinarySearch(c.distinct, v)
+	if found {
+		return
+	}
+	if len(c.distinct) == c.limit {
+		c.overflow, c.distinct = true, nil
+		return
+	}
+	c.distinct = slices.Insert(c.distinct, i, v)
+}
+
+// column decides the kind and range; Mean and Std are set later by setMoments.
+func (c *colStats) column(j int, name string, rows int, r resolved) (Column, error) {
+	forced := r.forced[j]
+	if c.min == c.max {
+		return Column{}, fmt.Errorf("every training value is %g; a constant column carries no information, drop it", c.min)
+	}
+	kind := forced
+	if kind == "" {
+		kind = KindContinuous
+		// Twice as many rows as values keeps a tiny continuous sample from
+		// passing for discrete.
+		if r.autoDetect && !c.overflow && 2*len(c.distinct) <= rows {
+			kind = KindDiscrete
+		}
+	}
+	switch kind {
+	case KindDiscrete:
+		if c.overflow {
+			return Column{}, fmt.Errorf("marked discrete but has more than %d distinct training values; mark it continuous", MaxLevels)
+		}
+		return Column{Name: name, Kind: kind, Levels: c.distinct}, nil
+	case KindPeriodic:
+		if c.min < r.periodLo || c.max > r.periodHi {
+			return Column{}, fmt.Errorf("marked periodic but training values span [%g, %g], outside the periodic range [%g, %g]; wrap the angles or set Options.PeriodicRange",
+				c.min, c.max, r.periodLo, r.periodHi)
+		}
+		return Column{Name: name, Kind: kind, Min: r.periodLo, Max: r.periodHi}, nil
+	default:
+		lo, hi := c.min, c.max
+		switch {
+		case r.exact:
+		case r.margin > 0:
+			width := c.max - c.min
+			lo, hi = c.min-r.margin*width, c.max+r.margin*width
+		default:
+			// k = TailOrder from 100 rows up; fewer on small samples, so
+			// the extension stays a property of the tail.
+			k := min(max(rows/10, 1), TailOrder, len(c.low)-1)
+			lo, hi = c.min-(c.low[k]-c.min), c.max+(c.max-c.high[len(c.high)-1-k])
+		}
+		// A column that is never negative in training (a pT, a mass, a
+		// missing-energy magnitude) keeps 0 as its lower bound: widening
+		// past it would let the inverse generate unphysical negative values.
+		if c.min >= 0 && lo < 0 && !r.exact {
+			lo = 0
+		}
+		if !finite(hi - lo) {
+			return Column{}, fmt.Errorf("training range [%g, %g] is too wide for float64", c.min, c.max)
+		}
+		return Column{Name: name, Kind: kind, Min: lo, Max: hi}, nil
+	}
+}
+
+// momentNodes is the number of midpoint nodes per level used to average
+// logit(c) over the dequantization noise of a discrete column.
+const momentNodes = 4096
+
+// setMoments sets Mean and Std of logit(c) over the training rows. Discrete
+// columns use the expectation over the dequantization noise (by quadrature,
+// weighted by level counts), so Fit needs no random numbers and is
+// deterministic.
+func setMoments(cols []Column, x []float64, rows int, beta float64) {
+	d := len(cols)
+	half := beta / 2
+	for j := range cols {
+		c := &cols[j]
+		if c.Kind == KindDiscrete {
+			continue
+		}
+		a := (1 - beta) / (c.Max - c.Min)
+		logitAt := func(i int) float64 {
+			t := (x[i*d+j]-c.Min)*a + half
+			return math.Log(t) - math.Log1p(-t)
+		}
+		// Shifted sums: exact enough for the spread of logit values (|y| < 15).
+		shift := logitAt(0)
+		var s1, s2 float64
+		for i := 0; i < rows; i++ {
+			y := logitAt(i) - shift
+			s1 += y
+			s2 += y * y
+		}
+		mean := s1 / float64(rows)
+		c.Mean = shift + mean
+		c.Std = math.Sqrt(max(s2/float64(rows)-mean*mean, 0))
+	}
+	for j := range cols {
+		c := &cols[j]
+		if c.Kind != KindDiscrete {
+			continue
+		}
+		counts := make([]float64, len(c.Levels))
+		for i := 0; i < rows; i++ {
+			l, _ := slices.BinarySearch(c.Levels, x[i*d+j])
+			counts[l]++
+		}
+		k := float64(len(c.Levels))
+		a, w := (1-beta)/k, 1-2*DequantGuard
+		means, vars := make([]float64, len(c.Levels)), make([]float64, len(c.Levels))
+		var mean float64
+		for l := range c.Levels {
+			var s1, s2 float64
+			for n := 0; n < momentNodes; n++ {
+				v := (float64(n) + 0.5) / momentNodes
+				t := (float64(l)+DequantGuard+w*v)*a + half
+				y := math.Log(t) - math.Log1p(-t)
+				s1 += y
+				s2 += y * y
+			}
+			means[l] = s1 / momentNodes
+			vars[l] = max(s2/momentNodes-means[l]*means[l], 0)
+			mean += counts[l] * means[l]
+		}
+		mean /= float64(rows)
+		var v float64
+		for l := range c.Levels {
+			dm := means[l] - mean
+			v += counts[l] * (vars[l] + dm*dm)
+		}
+		c.Mean = mean
+		c.Std = math.Sqrt(v / float64(rows))
+	}
+}
+
+// insertSorted inserts v into the sorted slice s, keeping it sorted.
+func insertSorted(s []float64, v float64) []float64 {
+	i, _ := slices.BinarySearch(s, v)
+	return slices.Insert(s, i, v)
+}
