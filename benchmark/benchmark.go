@@ -58,13 +58,16 @@ type Result struct {
 	MaxRSSMB     float64 `json:"max_rss_mb"`
 }
 
-// Run measures hepflow on one mode with the given GEMM backend. Data are
-// standard-normal noise, as in the reference (throughput does not depend on
-// the values).
-func Run(ctx context.Context, c Config, g blas.Gemm) (Result, error) {
+// Run measures hepflow on one mode with the given GEMM backend and number of
+// workers (batch split across goroutines). Data are standard-normal noise, as
+// in the reference (throughput does not depend on the values).
+func Run(ctx context.Context, c Config, g blas.Gemm, workers int) (Result, error) {
 	spec := flow.Spec{Kind: c.Flow, Dim: c.Dim, Blocks: c.Blocks, Hidden: []int{c.Hidden, c.Hidden}, Activation: "relu", Seed: 1}
 	f, err := flow.Build(spec, g)
 	if err != nil {
+		return Result{}, err
+	}
+	if err := f.SetWorkers(max(workers, 1)); err != nil {
 		return Result{}, err
 	}
 	b := c.batch()

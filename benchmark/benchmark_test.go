@@ -23,7 +23,7 @@ func TestParseTorch(t *testing.T) {
 func TestRunCountsEvents(t *testing.T) {
 	for _, mode := range []string{"train", "logprob", "sample"} {
 		c := Config{Mode: mode, Flow: "maf", Dim: 4, Hidden: 8, Blocks: 2, Batch: 64, Seconds: 0.05}
-		r, err := Run(context.Background(), c, blas.NewGo(1))
+		r, err := Run(context.Background(), c, blas.NewGo(1), 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +31,7 @@ func TestRunCountsEvents(t *testing.T) {
 			t.Fatalf("%s: %+v", mode, r)
 		}
 	}
-	if _, err := Run(context.Background(), Config{Mode: "fly", Flow: "maf", Dim: 4, Hidden: 8, Blocks: 1, Seconds: 0.01}, blas.NewGo(1)); err == nil {
+	if _, err := Run(context.Background(), Config{Mode: "fly", Flow: "maf", Dim: 4, Hidden: 8, Blocks: 1, Seconds: 0.01}, blas.NewGo(1), 2); err == nil {
 		t.Fatal("unknown mode accepted")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"hepflow/nn"
+	"hepflow/nn/blas"
 )
 
 // ChunkRows is the batch size Flow uses for LogProb and Sample on large inputs.
@@ -16,6 +17,12 @@ const ChunkRows = 4096
 type Flow struct {
 	Transforms []Transform
 	Base       Base
+
+	spec   *Spec     // set by Build; replicas are built from it
+	gemm   blas.Gemm // the backend of spec's transforms
+	reps   []*Flow   // extra workers sharing the parameter values (SetWorkers)
+	bounds []int     // split buffer
+	parts  []float64 // per-worker sums
 
 	rows   int
 	bufs   [][]float32 // bufs[k] is the output of transform k
@@ -91,8 +98,8 @@ func (f *Flow) ToLatent(z, x []float32, rows int, logdet []float64) {
 	}
 }
 
-// LogProb writes log p(x) for each row of x.
-func (f *Flow) LogProb(dst []float64, x []float32, rows int) {
+// logProb is LogProb on this worker alone.
+func (f *Flow) logProb(dst []float64, x []float32, rows int) {
 	d := f.Dim()
 	for start := 0; start < rows; start += ChunkRows {
 		m := min(ChunkRows, rows-start)
@@ -126,9 +133,8 @@ func (f *Flow) ToData(x, z []float32, rows int, logdet []float64) {
 	}
 }
 
-// SampleAndLogProb draws rows events into x and writes their log p(x) into
-// logp (which may be nil).
-func (f *Flow) SampleAndLogProb(x []float32, logp []float64, rows int, rng *rand.Rand) {
+// sampleAndLogProb is SampleAndLogProb on this worker alone.
+func (f *Flow) sampleAndLogProb(x []float32, logp []float64, rows int, rng *rand.Rand) {
 	d := f.Dim()
 	for start := 0; start < rows; start += ChunkRows {
 		m := min(ChunkRows, rows-start)
@@ -150,14 +156,8 @@ func (f *Flow) SampleAndLogProb(x []float32, logp []float64, rows int, rng *rand
 	}
 }
 
-// Sample draws rows events into x.
-func (f *Flow) Sample(x []float32, rows int, rng *rand.Rand) {
-	f.SampleAndLogProb(x, nil, rows, rng)
-}
-
-// NLL returns sum_r w_r * (-log p(x_r)) / norm, with w nil meaning unit
-// weights; it computes no gradients. Used for validation losses.
-func (f *Flow) NLL(x []float32, w []float64, rows int, norm float64) float64 {
+// nll is NLL on this worker alone.
+func (f *Flow) nll(x []float32, w []float64, rows int, norm float64) float64 {
 	d := f.Dim()
 	var s float64
 	for start := 0; start < rows; start += ChunkRows {
@@ -175,11 +175,8 @@ func (f *Flow) NLL(x []float32, w []float64, rows int, norm float64) float64 {
 	return s / norm
 }
 
-// NLLGrad computes L = sum_r w_r * (-log p(x_r)) / norm for one batch and adds
-// dL/dparams to the parameter gradients. w nil means unit weights; norm is
-// usually rows (or rows times the mean weight of the whole sample, so that
-// negative-weight batches keep a fixed scale). Returns L.
-func (f *Flow) NLLGrad(x []float32, w []float64, rows int, norm float64) float64 {
+// nllGrad is NLLGrad on this worker alone.
+func (f *Flow) nllGrad(x []float32, w []float64, rows int, norm float64) float64 {
 	d := f.Dim()
 	n := rows * d
 	z := f.toLatent(x, rows)

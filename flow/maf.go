@@ -25,6 +25,8 @@ type MAF struct {
 	z     []float32 // output of the latest ToLatent (not owned)
 	gout  []float32 // dL/d conditioner outputs
 	gxm   []float32 // dL/dx through the conditioner
+
+	inv madeInverter
 }
 
 // NewMAF returns a MAF block over d features with the given hidden sizes.
@@ -106,19 +108,10 @@ func (b *MAF) Backward(gx, gz []float32, gld []float64, rows int) {
 	}
 }
 
-// ToData implements Transform: D conditioner passes, the d-th of which fixes
-// coordinate d, since its parameters depend only on coordinates before it.
+// ToData implements Transform. It inverts dimension by dimension, but in
+// one masked pass of the conditioner rather than D full passes (see
+// madeInverter).
 func (b *MAF) ToData(x, z []float32, rows int, logdet []float64) {
-	b.ensure(rows)
-	d := b.d
-	clear(x[:rows*d])
-	for j := 0; j < d; j++ {
-		b.made.Forward(b.g, b.out, x, rows)
-		for r := 0; r < rows; r++ {
-			mu := b.out[2*d*r+j]
-			aj := b.m.alpha(b.out[2*d*r+d+j])
-			x[r*d+j] = z[r*d+j]*float32(math.Exp(float64(aj))) + mu
-			logdet[r] += float64(aj)
-		}
-	}
+	b.inv.load(b.made, b.d)
+	b.inv.invert(b.g, b.m, x, z, rows, logdet)
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"hepflow/nn"
-	"hepflow/nn/blas"
 )
 
 // transformCase builds a fresh transform from a seed: the same seed gives the
@@ -280,5 +279,3 @@ func TestSaveLoadIdentity(t *testing.T) {
 		})
 	}
 }
-
-var _ blas.Gemm = gonumGemm{}

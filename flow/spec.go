@@ -107,5 +107,10 @@ func Build(s Spec, g blas.Gemm) (*Flow, error) {
 			ts = append(ts, c)
 		}
 	}
-	return New(StdNormal{D: s.Dim}, ts...)
+	f, err := New(StdNormal{D: s.Dim}, ts...)
+	if err != nil {
+		return nil, err
+	}
+	f.spec, f.gemm = &s, g
+	return f, nil
 }

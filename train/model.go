@@ -28,6 +28,9 @@ type ModelOptions struct {
 	Preprocess preprocess.Options
 	// Gemm is the matrix-multiply backend.
 	Gemm blas.Gemm
+	// Workers spreads each batch over this many goroutines (0 means 1); give
+	// a single-threaded Gemm when it is more than 1.
+	Workers int
 	// Data is recorded in the model file.
 	Data model.DataInfo
 }
@@ -126,6 +129,9 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	spec.Dim = d
 	f, err := flow.Build(spec, opt.Gemm)
 	if err != nil {
+		return nil, err
+	}
+	if err := f.SetWorkers(max(opt.Workers, 1)); err != nil {
 		return nil, err
 	}
 	sum, err := Fit(ctx, f, tr, val, opt.Config)

@@ -46,13 +46,13 @@ func runBench(ctx context.Context, args []string, e *env) error {
 		return usagef("--seconds %g: must be positive", seconds)
 	}
 	if child {
-		g, err := blas.Select(impls, c.threads, c.logger(e))
+		g, err := blas.Select(impls, 1, c.logger(e))
 		if err != nil {
 			return err
 		}
 		cfg := benchmark.Standard(modes)
 		cfg.Flow, cfg.Seconds = flowKind, seconds
-		r, err := benchmark.Run(ctx, cfg, g)
+		r, err := benchmark.Run(ctx, cfg, g, c.threads)
 		if err != nil {
 			return err
 		}

@@ -84,7 +84,7 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 		cfg.Logger = log
 	}
 	res, err := train.FitModel(ctx, trainTab, nil, train.ModelOptions{
-		Spec: spec, Config: cfg, ValFraction: 0.2, Gemm: gemm,
+		Spec: spec, Config: cfg, ValFraction: 0.2, Gemm: gemm, Workers: c.threads,
 		Data: model.DataInfo{Files: []string{sample}, Format: "higgs", Where: "label==0", Drop: nonFeatures(features)},
 	})
 	if bar != nil {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"hepflow/model"
 	"hepflow/nn/blas"
 )
 
@@ -122,9 +123,28 @@ func (c *common) logger(e *env) *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// gemm picks the matrix-multiply backend ($HEPFLOW_BLAS overrides).
+// gemm picks the matrix-multiply backend ($HEPFLOW_BLAS overrides). It is
+// single-threaded: flows spread batches over --threads workers instead,
+// which measured 2x faster on the standard benchmark than one worker with a
+// multi-threaded GEMM (BENCHMARKS.md).
 func (c *common) gemm(e *env) (blas.Gemm, error) {
-	return blas.Select(os.Getenv(blas.EnvVar), c.threads, c.logger(e))
+	return blas.Select(os.Getenv(blas.EnvVar), 1, c.logger(e))
+}
+
+// loadModel reads a model and spreads its flow over --threads workers.
+func (c *common) loadModel(e *env, path string) (*model.Model, error) {
+	g, err := c.gemm(e)
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.Load(path, g)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Flow.SetWorkers(c.threads); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // checkOutput refuses an output path that is one of the inputs, lies in a

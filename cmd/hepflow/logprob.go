@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 
 	"hepflow/data"
-	"hepflow/model"
 )
 
 const logprobExamples = `  hepflow logprob --model bkg.safetensors --data HIGGS.csv.gz --format higgs --out logp.csv
@@ -43,11 +42,7 @@ func runLogProb(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	gemm, err := c.gemm(e)
-	if err != nil {
-		return err
-	}
-	m, err := model.Load(modelPath, gemm)
+	m, err := c.loadModel(e, modelPath)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"hepflow/data"
 	"hepflow/flow"
-	"hepflow/model"
 )
 
 const sampleExamples = `  hepflow sample --model bkg.safetensors -n 1000000 --out gen.parquet
@@ -64,11 +63,7 @@ func runSample(ctx context.Context, args []string, e *env) error {
 			return usagef("--format: %v", err)
 		}
 	}
-	gemm, err := c.gemm(e)
-	if err != nil {
-		return err
-	}
-	m, err := model.Load(modelPath, gemm)
+	m, err := c.loadModel(e, modelPath)
 	if err != nil {
 		return err
 	}

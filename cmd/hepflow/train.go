@@ -138,7 +138,7 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 		cfg.Logger = log
 	}
 	res, err := train.FitModel(ctx, tab, weights, train.ModelOptions{
-		Spec: spec, Config: cfg, ValFraction: f.valFrac, Preprocess: pre, Gemm: gemm,
+		Spec: spec, Config: cfg, ValFraction: f.valFrac, Preprocess: pre, Gemm: gemm, Workers: f.threads,
 		Data: model.DataInfo{Files: paths, Format: f.in.format, Where: f.in.where, Drop: opts.Drop, Weight: f.weight},
 	})
 	if bar != nil {
