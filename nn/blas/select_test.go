@@ -1,0 +1,75 @@
+package blas
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+)
+
+func requireEnv() bool { return os.Getenv("HEPFLOW_REQUIRE_OPENBLAS") == "1" }
+
+func TestOpenBLASLoads(t *testing.T) {
+	o := requireOpenBLAS(t)
+	if o.Name() != "openblas" || o.Path() == "" {
+		t.Errorf("Name %q Path %q", o.Name(), o.Path())
+	}
+	if got := o.Threads(); got != 2 {
+		t.Errorf("OpenBLAS threads = %d after LoadOpenBLAS(2)", got)
+	}
+	if _, err := LoadOpenBLAS(1); err != nil {
+		t.Fatal(err)
+	}
+	if got := o.Threads(); got != 1 {
+		t.Errorf("OpenBLAS threads = %d after LoadOpenBLAS(1)", got)
+	}
+	requireOpenBLAS(t) // back to 2 for the other tests
+}
+
+func TestDefaultFallsBackWithOneWarning(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	fail := func(int) (*OpenBLAS, error) { return nil, errors.New("no such library") }
+	g := defaultWith(fail, 2, logger)
+	if g.Name() != "go" {
+		t.Fatalf("fallback is %q", g.Name())
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "OpenBLAS not found") {
+		t.Fatalf("want one warning, got %q", buf.String())
+	}
+}
+
+func TestDefaultPrefersOpenBLAS(t *testing.T) {
+	requireOpenBLAS(t)
+	var buf bytes.Buffer
+	g := Default(2, slog.New(slog.NewTextHandler(&buf, nil)))
+	if g.Name() != "openblas" || buf.Len() != 0 {
+		t.Fatalf("Default = %q, log %q", g.Name(), buf.String())
+	}
+}
+
+func TestSelect(t *testing.T) {
+	logger := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+	g, err := Select("go", 2, logger)
+	if err != nil || g.Name() != "go" {
+		t.Fatalf("Select(go) = %v, %v", g, err)
+	}
+	if _, err := Select("cuda", 2, logger); err == nil || !strings.Contains(err.Error(), "unknown") {
+		t.Fatalf("Select(cuda) error = %v", err)
+	}
+	g, err = Select("", 2, logger)
+	if err != nil || g == nil {
+		t.Fatalf("Select(\"\") = %v, %v", g, err)
+	}
+	_, loadErr := LoadOpenBLAS(2)
+	g, err = Select("openblas", 2, logger)
+	switch {
+	case loadErr == nil && (err != nil || g.Name() != "openblas"):
+		t.Fatalf("Select(openblas) = %v, %v", g, err)
+	case loadErr != nil && err == nil:
+		t.Fatal("Select(openblas) succeeded without the library")
+	}
+}
