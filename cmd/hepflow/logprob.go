@@ -61,7 +61,7 @@ func runLogProb(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	if err := data.Write(out, res, data.WriteOptions{}); err != nil {
+	if err := data.Write(out, res, data.WriteOptions{AllowInfinite: true}); err != nil {
 		return err
 	}
 	var sum float64
