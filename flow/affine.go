@@ -1,6 +1,6 @@
 package flow
 
-import "math"
+import "hepflow/nn"
 
 // DefaultScaleBound is c in the soft bound alpha = c*tanh(a/c) of affine
 // log-scales: a bad batch cannot push exp(alpha) to inf, and for |a| << c the
@@ -16,7 +16,7 @@ type affine struct {
 
 // alpha returns the bounded log-scale for a raw conditioner output a.
 func (m affine) alpha(a float32) float32 {
-	return m.c * float32(math.Tanh(float64(a/m.c)))
+	return m.c * nn.Tanh32(a/m.c)
 }
 
 // dAlpha is d alpha/d a expressed through alpha.

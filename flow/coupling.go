@@ -2,7 +2,6 @@ package flow
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"hepflow/nn"
@@ -130,7 +129,7 @@ func (c *Coupling) ToLatent(z, x []float32, rows int, logdet []float64) {
 		var sum float64
 		for k, j := range c.active {
 			aj := c.m.alpha(o[na+k])
-			s := float32(math.Exp(float64(-aj)))
+			s := nn.Exp32(-aj)
 			c.alpha[r*na+k], c.scale[r*na+k] = aj, s
 			zr[j] = (xr[j] - o[k]) * s
 			c.za[r*na+k] = zr[j]
@@ -184,7 +183,7 @@ func (c *Coupling) ToData(x, z []float32, rows int, logdet []float64) {
 		var sum float64
 		for k, j := range c.active {
 			aj := c.m.alpha(o[na+k])
-			xr[j] = zr[j]*float32(math.Exp(float64(aj))) + o[k]
+			xr[j] = zr[j]*nn.Exp32(aj) + o[k]
 			sum += float64(aj)
 		}
 		logdet[r] += sum

@@ -3,6 +3,7 @@ package flow
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"hepflow/nn"
 )
@@ -10,6 +11,11 @@ import (
 // MADEDegrees returns the degrees of the seed talk's MADE: inputs 1..D,
 // hidden units cycling 1..D-1, and nOut*D outputs where output j has degree
 // j%D + 1 (so each coordinate's parameters come in blocks of D).
+//
+// Hidden units are exchangeable, so their order is only a labelling: they
+// are listed sorted by degree (the cycle's multiset of degrees, in order).
+// Then every mask is a staircase and the layers' products skip the masked
+// rectangles (nn.Dense), about a third of the multiply-adds.
 func MADEDegrees(d int, hidden []int, nOut int) (in []int, hid [][]int, out []int) {
 	in = make([]int, d)
 	for i := range in {
@@ -21,6 +27,7 @@ func MADEDegrees(d int, hidden []int, nOut int) (in []int, hid [][]int, out []in
 		for k := range dh {
 			dh[k] = k%cyc + 1
 		}
+		slices.Sort(dh)
 		hid = append(hid, dh)
 	}
 	out = make([]int, nOut*d)

@@ -48,15 +48,16 @@ func TestMADEAutoregressive(t *testing.T) {
 
 func TestMADEMaskDegrees(t *testing.T) {
 	in, hid, out := MADEDegrees(4, []int{7}, 2)
-	if fmt.Sprint(in) != "[1 2 3 4]" || fmt.Sprint(hid[0]) != "[1 2 3 1 2 3 1]" || fmt.Sprint(out) != "[1 2 3 4 1 2 3 4]" {
+	if fmt.Sprint(in) != "[1 2 3 4]" || fmt.Sprint(hid[0]) != "[1 1 1 2 2 3 3]" || fmt.Sprint(out) != "[1 2 3 4 1 2 3 4]" {
 		t.Fatalf("degrees: in %v hidden %v out %v", in, hid, out)
 	}
 	masks := MADEMasks(4, []int{7}, 2)
-	// hidden unit 2 (degree 3) sees inputs 1..3; output 3 (dimension 4) sees hidden degree <= 3.
-	if masks[0][0*7+2] != 1 || masks[0][3*7+2] != 0 {
+	// hidden unit 5 (degree 3) sees inputs 1..3; output 3 (dimension 4) sees
+	// hidden degree <= 3, output 2 (dimension 3) only degree <= 2.
+	if masks[0][0*7+5] != 1 || masks[0][2*7+5] != 1 || masks[0][3*7+5] != 0 {
 		t.Errorf("input mask wrong: %v", masks[0])
 	}
-	if masks[1][2*8+3] != 1 || masks[1][2*8+2] != 0 {
+	if masks[1][5*8+3] != 1 || masks[1][5*8+2] != 0 || masks[1][3*8+2] != 1 {
 		t.Errorf("output mask wrong: %v", masks[1])
 	}
 }

@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"math"
 	"math/rand/v2"
 
 	"hepflow/nn"
@@ -73,7 +72,7 @@ func (b *MAF) ToLatent(z, x []float32, rows int, logdet []float64) {
 		var sum float64
 		for j := range xr {
 			aj := b.m.alpha(a[j])
-			s := float32(math.Exp(float64(-aj)))
+			s := nn.Exp32(-aj)
 			al[j], sc[j] = aj, s
 			zr[j] = (xr[j] - mu[j]) * s
 			sum += float64(aj)

@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"math"
 	"slices"
 
 	"hepflow/nn"
@@ -148,7 +147,7 @@ func (v *madeInverter) invert(g blas.Gemm, m affine, x, z []float32, rows int, l
 		for r := 0; r < rows; r++ {
 			mu, a := v.o[2*r], v.o[2*r+1]
 			aj := m.alpha(a)
-			x[r*d+j] = z[r*d+j]*float32(math.Exp(float64(aj))) + mu
+			x[r*d+j] = z[r*d+j]*nn.Exp32(aj) + mu
 			logdet[r] += float64(aj)
 		}
 	}

@@ -51,13 +51,15 @@ func (ReLU) Apply(post, pre []float32) {
 	}
 }
 
-// Grad implements Activation.
+// Grad implements Activation. It is branch-free: post is 0 or positive, so
+// the bits of |post| are zero exactly where the gradient must be cut, and a
+// sign pattern that a branch predictor cannot learn costs nothing.
 func (ReLU) Grad(g, _, post []float32) {
 	post = post[:len(g)]
 	for i, v := range post {
-		if v <= 0 {
-			g[i] = 0
-		}
+		b := math.Float32bits(v) & 0x7fffffff // |v|: +0 and -0 both give 0
+		mask := uint32(int32(b|-b) >> 31)     // all ones when b != 0
+		g[i] = math.Float32frombits(math.Float32bits(g[i]) & mask)
 	}
 }
 
@@ -74,7 +76,7 @@ func (Tanh) FromOutput() bool { return true }
 func (Tanh) Apply(post, pre []float32) {
 	post = post[:len(pre)]
 	for i, v := range pre {
-		post[i] = float32(math.Tanh(float64(v)))
+		post[i] = Tanh32(v)
 	}
 }
 
@@ -102,7 +104,7 @@ func (ELU) Apply(post, pre []float32) {
 		if v > 0 {
 			post[i] = v
 		} else {
-			post[i] = float32(math.Expm1(float64(v)))
+			post[i] = Exp32(v) - 1
 		}
 	}
 }
@@ -130,7 +132,7 @@ func (SiLU) FromOutput() bool { return false }
 func (SiLU) Apply(post, pre []float32) {
 	post = post[:len(pre)]
 	for i, v := range pre {
-		post[i] = v / (1 + float32(math.Exp(float64(-v))))
+		post[i] = v / (1 + Exp32(-v))
 	}
 }
 
@@ -138,7 +140,7 @@ func (SiLU) Apply(post, pre []float32) {
 func (SiLU) Grad(g, pre, _ []float32) {
 	pre = pre[:len(g)]
 	for i, v := range pre {
-		s := 1 / (1 + float32(math.Exp(float64(-v))))
+		s := 1 / (1 + Exp32(-v))
 		g[i] *= s * (1 + v*(1-s))
 	}
 }
