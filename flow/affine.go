@@ -19,6 +19,13 @@ func (m affine) alpha(a float32) float32 {
 	return m.c * nn.Tanh32(a/m.c)
 }
 
+// alphas writes the bounded log-scales of raw outputs a into dst and
+// exp(-alpha) into scale, one pass each (loops the CPU can overlap).
+func (m affine) alphas(dst, scale, a []float32) {
+	nn.TanhSlice(dst, a, m.c)
+	nn.ExpSlice(scale, dst, -1)
+}
+
 // dAlpha is d alpha/d a expressed through alpha.
 func (m affine) dAlpha(alpha float32) float32 {
 	t := alpha / m.c

@@ -126,14 +126,13 @@ func (c *Coupling) ToLatent(z, x []float32, rows int, logdet []float64) {
 			zr[j] = xr[j]
 		}
 		o := c.out[2*na*r:]
+		al, sc := c.alpha[r*na:(r+1)*na], c.scale[r*na:(r+1)*na]
+		c.m.alphas(al, sc, o[na:2*na])
 		var sum float64
 		for k, j := range c.active {
-			aj := c.m.alpha(o[na+k])
-			s := nn.Exp32(-aj)
-			c.alpha[r*na+k], c.scale[r*na+k] = aj, s
-			zr[j] = (xr[j] - o[k]) * s
+			zr[j] = (xr[j] - o[k]) * sc[k]
 			c.za[r*na+k] = zr[j]
-			sum += float64(aj)
+			sum += float64(al[k])
 		}
 		logdet[r] -= sum
 	}

@@ -69,13 +69,11 @@ func (b *MAF) ToLatent(z, x []float32, rows int, logdet []float64) {
 		a := b.out[2*d*r+d : 2*d*r+2*d]
 		xr, zr := x[r*d:r*d+d], z[r*d:r*d+d]
 		al, sc := b.alpha[r*d:r*d+d], b.scale[r*d:r*d+d]
+		b.m.alphas(al, sc, a)
 		var sum float64
 		for j := range xr {
-			aj := b.m.alpha(a[j])
-			s := nn.Exp32(-aj)
-			al[j], sc[j] = aj, s
-			zr[j] = (xr[j] - mu[j]) * s
-			sum += float64(aj)
+			zr[j] = (xr[j] - mu[j]) * sc[j]
+			sum += float64(al[j])
 		}
 		logdet[r] -= sum
 	}

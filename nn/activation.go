@@ -34,6 +34,12 @@ func ActivationByName(name string) (Activation, error) {
 	return nil, fmt.Errorf("unknown activation %q (want relu, tanh, elu or silu)", name)
 }
 
+// biasActivation is an activation that can add a per-column bias and apply
+// itself in one pass, in place, over rows of len(b) values.
+type biasActivation interface {
+	applyBias(y, b []float32, rows int)
+}
+
 // ReLU is max(0, x).
 type ReLU struct{}
 
@@ -63,6 +69,18 @@ func (ReLU) Grad(g, _, post []float32) {
 	}
 }
 
+func (ReLU) applyBias(y, b []float32, rows int) {
+	n := len(b)
+	for r := 0; r < rows; r++ {
+		row := y[r*n : r*n+n]
+		for j, v := range b {
+			// Branch-free max(x, 0): clear every bit when the sign bit is set.
+			x := math.Float32bits(row[j] + v)
+			row[j] = math.Float32frombits(x &^ uint32(int32(x)>>31))
+		}
+	}
+}
+
 // Tanh is the hyperbolic tangent.
 type Tanh struct{}
 
@@ -85,6 +103,16 @@ func (Tanh) Grad(g, _, post []float32) {
 	post = post[:len(g)]
 	for i, v := range post {
 		g[i] *= 1 - v*v
+	}
+}
+
+func (Tanh) applyBias(y, b []float32, rows int) {
+	n := len(b)
+	for r := 0; r < rows; r++ {
+		row := y[r*n : r*n+n]
+		for j, v := range b {
+			row[j] = Tanh32(row[j] + v)
+		}
 	}
 }
 

@@ -38,8 +38,13 @@ func (l *Dense) Params() []*Param { return []*Param{l.W, l.B} }
 
 // Forward writes y = x W + b for a batch of rows.
 func (l *Dense) Forward(g blas.Gemm, y, x []float32, rows int) {
-	g.Sgemm(false, false, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.Out, 0, y, l.Out)
+	l.product(g, y, x, rows)
 	addBias(y, l.B.Value, rows)
+}
+
+// product writes y = x W, leaving the bias to a fused pass of the caller.
+func (l *Dense) product(g blas.Gemm, y, x []float32, rows int) {
+	g.Sgemm(false, false, rows, l.Out, l.In, 1, x, l.In, l.W.Value, l.Out, 0, y, l.Out)
 }
 
 // Backward accumulates dW += x^T gy and db += sum of gy over rows, and, when

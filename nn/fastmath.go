@@ -19,13 +19,10 @@ func Exp32(x float32) float32 {
 	if x < lo {
 		return 0
 	}
-	t := x * 1.44269504088896341
-	var n float32
-	if t >= 0 {
-		n = float32(int32(t + 0.5))
-	} else {
-		n = float32(int32(t - 0.5))
-	}
+	// Round to nearest without a branch on the sign (which would be
+	// mispredicted half the time): adding 1.5*2^23 leaves no fraction bits.
+	const magic = 12582912
+	n := (x*1.44269504088896341 + magic) - magic
 	r := x - n*ln2h - n*ln2l
 	p := float32(1.9875691500e-4)
 	p = p*r + 1.3981999507e-3
@@ -57,4 +54,39 @@ func Tanh32(x float32) float32 {
 		return -t
 	}
 	return t
+}
+
+// ExpSlice writes exp(s*x[i]) into dst[i], the loop form of Exp32 for
+// arguments known to lie in [-80, 80] (bounded log-scales): no range checks
+// and no call per element.
+func ExpSlice(dst, x []float32, s float32) {
+	const (
+		ln2h  = 0.693359375
+		ln2l  = -2.12194440e-4
+		magic = 12582912
+	)
+	dst = dst[:len(x)]
+	for i, v := range x {
+		v *= s
+		n := (v*1.44269504088896341 + magic) - magic
+		r := v - n*ln2h - n*ln2l
+		p := float32(1.9875691500e-4)
+		p = p*r + 1.3981999507e-3
+		p = p*r + 8.3334519073e-3
+		p = p*r + 4.1665795894e-2
+		p = p*r + 1.6666665459e-1
+		p = p*r + 5.0000001201e-1
+		p = p*r*r + r + 1
+		dst[i] = math.Float32frombits(math.Float32bits(p) + uint32(int32(n))<<23)
+	}
+}
+
+// TanhSlice writes c*tanh(x[i]/c) into dst[i] (the loop form of Tanh32,
+// used for soft-bounded log-scales).
+func TanhSlice(dst, x []float32, c float32) {
+	dst = dst[:len(x)]
+	inv := 1 / c
+	for i, v := range x {
+		dst[i] = c * Tanh32(v*inv)
+	}
 }

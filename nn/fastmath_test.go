@@ -69,3 +69,28 @@ func BenchmarkMathExp(b *testing.B) {
 	}
 	_ = s
 }
+
+func TestExpSliceMatchesExp32(t *testing.T) {
+	x := make([]float32, 10000)
+	for i := range x {
+		x[i] = float32(i)/62.5 - 80
+	}
+	got := make([]float32, len(x))
+	ExpSlice(got, x, -1)
+	for i, v := range x {
+		if want := Exp32(-v); got[i] != want {
+			t.Fatalf("ExpSlice(-%g) = %g, Exp32 %g", v, got[i], want)
+		}
+	}
+}
+
+func BenchmarkExpSlice(b *testing.B) {
+	x := make([]float32, 1024)
+	for i := range x {
+		x[i] = float32(i)/100 - 5
+	}
+	dst := make([]float32, 1024)
+	for i := 0; i < b.N; i++ {
+		ExpSlice(dst, x, -1)
+	}
+}

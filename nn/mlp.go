@@ -89,7 +89,11 @@ func (m *MLP) Forward(g blas.Gemm, out, x []float32, rows int) {
 		}
 		n := rows * l.Out
 		h := m.post[i][:n]
-		if m.Act.FromOutput() {
+		if fa, ok := m.Act.(biasActivation); ok {
+			// One pass over the layer output instead of two.
+			l.product(g, h, in, rows)
+			fa.applyBias(h, l.B.Value, rows)
+		} else if m.Act.FromOutput() {
 			l.Forward(g, h, in, rows)
 			m.Act.Apply(h, h)
 		} else {
