@@ -17,7 +17,9 @@ import (
 type HistStyle struct {
 	RefLabel  string // legend of the reference (default "reference")
 	CandLabel string // legend of the candidate (default "candidate")
-	LogY      bool   // logarithmic density axis
+	// RatioLabel is the y label of the ratio panel (default "cand/ref").
+	RatioLabel string
+	LogY       bool // logarithmic density axis
 }
 
 func (s HistStyle) labels() (string, string) {
@@ -154,7 +156,7 @@ func HistRatio(feature string, ref, cand validate.Hist, style HistStyle) (*Figur
 	top.Legend.Top = true
 	top.Title.Text = feature
 
-	bottom, err := ratioPlot(feature, cen, dr, er, dc, ec)
+	bottom, err := ratioPlot(feature, style.RatioLabel, cen, dr, er, dc, ec)
 	if err != nil {
 		return nil, err
 	}
@@ -167,10 +169,13 @@ func HistRatio(feature string, ref, cand validate.Hist, style HistStyle) (*Figur
 
 // ratioPlot draws candidate/reference per bin with propagated errors and a
 // line at 1; the y range adapts to the points but stays within [0, 3].
-func ratioPlot(feature string, x, dr, er, dc, ec []float64) (*plot.Plot, error) {
+func ratioPlot(feature, label string, x, dr, er, dc, ec []float64) (*plot.Plot, error) {
 	p := plot.New()
 	p.X.Label.Text = feature
-	p.Y.Label.Text = "cand/ref"
+	p.Y.Label.Text = label
+	if label == "" {
+		p.Y.Label.Text = "cand/ref"
+	}
 	ep := errPoints{}
 	lo, hi := 0.8, 1.2
 	for i := range x {

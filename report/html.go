@@ -83,7 +83,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{"anchor":
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <style>
-body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1400px; padding: 0 1em; color: #222; }
 h1 { margin-bottom: 0.1em; }
 .subtitle { color: #666; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }

@@ -115,12 +115,17 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	if err := data.Write(filepath.Join(out, "signal.csv.gz"), sig, data.WriteOptions{}); err != nil {
 		return err
 	}
+	val, err := demoReport(ctx, filepath.Join(out, "report"), m, testTab, gen, sig, c.threads, seed, gemm)
+	if err != nil {
+		return fmt.Errorf("validation report: %w", err)
+	}
 	summary := map[string]any{
 		"model": modelPath, "generated": genPath, "features": features,
 		"train_events": res.Summary.TrainEvents, "val_events": res.Summary.ValEvents, "test_events": testTab.Rows(),
 		"epochs": res.Summary.Epochs, "best_epoch": res.Summary.BestEpoch, "seconds": res.Summary.Seconds,
 		"train_nll": res.TrainNLL, "val_nll": nullNaN(res.ValNLL),
 		"test_nll": nullNaN(testNLL), "test_outside_support": testOutside,
+		"validation": val,
 	}
 	b, err := json.MarshalIndent(summary, "", "  ")
 	if err != nil {
@@ -137,6 +142,7 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	fmt.Fprintf(e.stdout, "hepflow demo: MAF (5 blocks [128,128], tanh) on %d real HIGGS background events, %d features\n", trainTab.Rows(), len(features))
 	fmt.Fprintf(e.stdout, "  held-out test NLL  %.3f nats/event (physical units, %d events; %d outside the training range)\n", testNLL, testTab.Rows()-testOutside, testOutside)
 	fmt.Fprintf(e.stdout, "  training           %d epochs (best %d), %.1f s\n", res.Summary.Epochs, res.Summary.BestEpoch, res.Summary.Seconds)
+	printDemoHeadline(e.stdout, val)
 	fmt.Fprintf(e.stdout, "  wrote              %s, %s, %s\n", modelPath, genPath, filepath.Join(out, "summary.json"))
 	return nil
 }

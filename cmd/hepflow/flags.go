@@ -44,12 +44,11 @@ func newFlags(name, synopsis, examples string, e *env) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args, turning --help into errHelp (after printing usage) and
+// parse parses args, turning --help into errHelp (Parse prints the usage) and
 // flag errors into usage errors. Positional arguments are refused.
 func parse(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
+	if errors.Is(err, flag.ErrHelp) { // Parse has printed the usage
 		return errHelp
 	}
 	if err != nil {

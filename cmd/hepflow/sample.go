@@ -67,8 +67,10 @@ func runSample(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	blocks := (n + sampleBlock - 1) / sampleBlock
-	first, last := blocks*int64(k-1)/int64(of), blocks*int64(k)/int64(of)
+	// The shard's events are [lo, hi) of the run; a block straddling a
+	// shard boundary is drawn whole from its stream and cut, so shards of
+	// any size hold exactly the events of one big run.
+	lo, hi := n*int64(k-1)/int64(of), n*int64(k)/int64(of)
 	w, err := data.Create(out, m.Columns(), wopt)
 	if err != nil {
 		return err
@@ -76,13 +78,16 @@ func runSample(ctx context.Context, args []string, e *env) error {
 	defer w.Abort()
 	start := time.Now()
 	buf := make([]float64, sampleBlock*m.Dim())
-	for b := first; b < last; b++ {
+	d := int64(m.Dim())
+	for b := lo / sampleBlock; b*sampleBlock < hi; b++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rows := int(min(sampleBlock, n-b*sampleBlock))
-		m.Sample(buf[:rows*m.Dim()], rows, rand.New(rand.NewPCG(seed, uint64(b))))
-		if err := w.WriteRows(buf[:rows*m.Dim()]); err != nil {
+		first := b * sampleBlock // the block's first event in the run
+		rows := min(sampleBlock, n-first)
+		m.Sample(buf[:rows*d], int(rows), rand.New(rand.NewPCG(seed, uint64(b))))
+		from, to := max(lo, first)-first, min(hi, first+rows)-first
+		if err := w.WriteRows(buf[from*d : to*d]); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"hepflow/data"
+	"hepflow/model"
+	"hepflow/report"
+	"hepflow/validate"
+	"hepflow/validate/suite"
+)
+
+const anomalyExamples = `  # a model trained on background; signal and held-out background from one HIGGS file
+  hepflow anomaly --model bkg.safetensors --format higgs --background test.csv.gz --where 'label==0' \
+      --signal test.csv.gz --signal-where 'label==1' --out anomaly
+
+  hepflow anomaly --model bkg.safetensors --background bkg-test.parquet --signal sig.parquet --out anomaly --json
+`
+
+func runAnomaly(ctx context.Context, args []string, e *env) error {
+	var c common
+	var in inputFlags
+	var modelPath, bkgPath, sigPath, sigFormat, sigWhere, weightCol, out string
+	var latentEvents int
+	var seed uint64
+	fs := newFlags("anomaly", "anomaly --model MODEL --background FILE --signal FILE --out DIR [flags]", anomalyExamples, e)
+	c.register(fs, true)
+	fs.StringVar(&modelPath, "model", "", "model trained on background ('hepflow train')")
+	fs.StringVar(&bkgPath, "background", "", "background events the model did not train on; must hold the model's columns")
+	fs.StringVar(&sigPath, "signal", "", "signal events; must hold the model's columns")
+	fs.StringVar(&in.format, "format", "", "input format: csv, parquet, npy, or higgs (UCI HIGGS layout); default from the extension")
+	fs.StringVar(&in.where, "where", "", "selection applied to the background file, e.g. 'label==0'")
+	fs.StringVar(&sigFormat, "signal-format", "", "format of the signal file (default: --format)")
+	fs.StringVar(&sigWhere, "signal-where", "", "selection applied to the signal file, e.g. 'label==1'")
+	fs.StringVar(&weightCol, "weight", "", "column of per-event weights, required in both files")
+	fs.IntVar(&latentEvents, "latent-events", 50000, "latent-space check on at most this many background events (0 = all, -1 = skip the check)")
+	fs.Uint64Var(&seed, "seed", 1, "seed of the dequantization noise of discrete columns")
+	fs.StringVar(&out, "out", "", "report folder: report.html, metrics.json and the figures")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if modelPath == "" || bkgPath == "" || sigPath == "" {
+		return usagef("--model, --background and --signal are required")
+	}
+	if latentEvents < -1 {
+		return usagef("--latent-events %d: want -1 (skip), 0 (all) or more", latentEvents)
+	}
+	if sigFormat == "" {
+		sigFormat = in.format
+	}
+	if err := checkOutput("out", out, c.force, modelPath, bkgPath, sigPath); err != nil {
+		return err
+	}
+	bkgOpts, err := in.options(c.threads)
+	if err != nil {
+		return err
+	}
+	if sigFormat != "" {
+		if _, err := data.ParseFormat(sigFormat); err != nil {
+			return usagef("--signal-format: %v", err)
+		}
+	}
+	sigOpts, err := (&inputFlags{format: sigFormat, where: sigWhere}).options(c.threads)
+	if err != nil {
+		return err
+	}
+	m, err := c.loadModel(e, modelPath)
+	if err != nil {
+		return err
+	}
+	bkg, err := readModelEvents(ctx, bkgPath, bkgOpts, m, weightCol)
+	if err != nil {
+		return err
+	}
+	sig, err := readModelEvents(ctx, sigPath, sigOpts, m, weightCol)
+	if err != nil {
+		return err
+	}
+	b, err := report.NewBuilder(out, "hepflow anomaly",
+		fmt.Sprintf("model %s; background %s (%d events) vs signal %s (%d events)", filepath.Base(modelPath), filepath.Base(bkgPath), bkg.Rows, filepath.Base(sigPath), sig.Rows),
+		report.HistStyle{RefLabel: "background", CandLabel: "signal"})
+	if err != nil {
+		return err
+	}
+	h := anomalyHeadline{Report: filepath.Join(out, report.HTMLName), Metrics: filepath.Join(out, report.MetricsName)}
+	if h.AnomalySummary, err = suite.Anomaly(ctx, b, m, bkg, sig, suite.AnomalyConfig{Seed: seed}); err != nil {
+		return err
+	}
+	if latentEvents >= 0 {
+		l, err := suite.Latent(b, m, bkg, latentEvents, seed)
+		if err != nil {
+			return err
+		}
+		h.Latent = &l
+	}
+	b.SetMetric("headline", h)
+	if err := b.Write(); err != nil {
+		return err
+	}
+	if c.json {
+		return printJSON(e, h)
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "anomaly score -log p(x): AUC %.4f for %d signal vs %d background events\n", h.AUC, h.NSignal, h.NBackground)
+	for _, op := range h.AtFPR {
+		fmt.Fprintf(w, "  background efficiency %-6g signal efficiency %.4f\n", op.FPR, op.TPR)
+	}
+	if h.OutsideBackground+h.OutsideSignal > 0 {
+		fmt.Fprintf(w, "  outside the model's support: %d background, %d signal events (scored +Inf, most anomalous)\n", h.OutsideBackground, h.OutsideSignal)
+	}
+	if l := h.Latent; l != nil {
+		fmt.Fprintf(w, "  latent check       %d background events: |z|² vs χ²(%d) KS p = %.3g, mean |z|² %.2f; smallest per-dimension KS p = %.3g\n",
+			l.Rows, l.Dim, l.Norm2P, l.Norm2Mean, l.MinDimP)
+	}
+	fmt.Fprintf(w, "  wrote              %s, %s\n", h.Report, h.Metrics)
+	return nil
+}
+
+// anomalyHeadline is what anomaly prints with --json and stores in
+// metrics.json under "headline".
+type anomalyHeadline struct {
+	Report  string `json:"report"`
+	Metrics string `json:"metrics"`
+	suite.AnomalySummary
+	Latent *suite.LatentSummary `json:"latent,omitempty"`
+}
+
+// readModelEvents reads the model's columns (and the weight column) of a
+// file; other columns are not parsed.
+func readModelEvents(ctx context.Context, path string, opts data.ReadOptions, m *model.Model, weightCol string) (validate.Sample, error) {
+	opts.Columns = slices.Clone(m.Columns())
+	if weightCol != "" {
+		opts.Columns = append(opts.Columns, weightCol)
+	}
+	opts.Drop = nil
+	t, w, err := readEvents(ctx, path, opts, weightCol, true)
+	if err != nil {
+		return validate.Sample{}, err
+	}
+	s, err := suite.SampleOf(t, m.Columns(), w)
+	if err != nil {
+		return validate.Sample{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if s.Rows == 0 {
+		return validate.Sample{}, fmt.Errorf("%s: no events (after the selection)", path)
+	}
+	return s, nil
+}
