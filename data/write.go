@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"hepflow/internal/atomicfile"
 	"math"
 	"os"
 	"slices"
@@ -34,8 +35,8 @@ type encoder interface {
 type Writer struct {
 	path     string
 	columns  []string
-	file     *atomicFile
-	side     *atomicFile // .npy column names
+	file     *atomicfile.File
+	side     *atomicfile.File // .npy column names
 	enc      encoder
 	rows     int
 	err      error
@@ -73,7 +74,7 @@ func create(path string, columns []string, opts WriteOptions) (*Writer, error) {
 	if perm == 0 {
 		perm = 0o644
 	}
-	af, err := createAtomic(path, perm)
+	af, err := atomicfile.Create(path, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -84,11 +85,11 @@ func create(path string, columns []string, opts WriteOptions) (*Writer, error) {
 		if isTSVPath(path) {
 			comma = '\t'
 		}
-		w.enc, err = newCSVEncoder(af.f, columns, comma, isGzipPath(path), !opts.NoHeader && format != FormatHIGGS)
+		w.enc, err = newCSVEncoder(af.File, columns, comma, isGzipPath(path), !opts.NoHeader && format != FormatHIGGS)
 	case FormatParquet:
-		w.enc, err = newParquetEncoder(af.f, columns)
+		w.enc, err = newParquetEncoder(af.File, columns)
 	case FormatNPY:
-		w.enc, err = newNPYEncoder(af.f, len(columns))
+		w.enc, err = newNPYEncoder(af.File, len(columns))
 		if err == nil {
 			w.side, err = writeSidecar(path, columns, perm)
 		}
@@ -101,14 +102,14 @@ func create(path string, columns []string, opts WriteOptions) (*Writer, error) {
 }
 
 // writeSidecar writes the .npy column names file, uncommitted.
-func writeSidecar(path string, columns []string, perm os.FileMode) (*atomicFile, error) {
-	af, err := createAtomic(npySidecar(path), perm)
+func writeSidecar(path string, columns []string, perm os.FileMode) (*atomicfile.File, error) {
+	af, err := atomicfile.Create(npySidecar(path), perm)
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range columns {
-		if _, err := fmt.Fprintln(af.f, c); err != nil {
-			af.abort()
+		if _, err := fmt.Fprintln(af, c); err != nil {
+			af.Abort()
 			return nil, err
 		}
 	}
@@ -174,11 +175,11 @@ func (w *Writer) Close() error {
 		return w.fail(err)
 	}
 	if w.side != nil {
-		if err := w.side.commit(); err != nil {
+		if err := w.side.Commit(); err != nil {
 			return w.fail(fmt.Errorf("column names file: %w", err))
 		}
 	}
-	if err := w.file.commit(); err != nil {
+	if err := w.file.Commit(); err != nil {
 		return w.fail(err)
 	}
 	w.err = fmt.Errorf("write %s: already closed", w.path)
@@ -189,9 +190,9 @@ func (w *Writer) Close() error {
 // destination left as it was. It is safe to call after Close (it does
 // nothing then), so `defer w.Abort()` is a good habit.
 func (w *Writer) Abort() {
-	w.file.abort()
+	w.file.Abort()
 	if w.side != nil {
-		w.side.abort()
+		w.side.Abort()
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"hepflow/internal/atomicfile"
 )
 
 // DPI of the PNG files.
@@ -60,7 +62,7 @@ func (f *Figure) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
-	return writeFileAtomic(path, b)
+	return atomicfile.WriteBytes(path, b)
 }
 
 // SaveBoth writes dir/base.png and dir/base.svg and returns an Image

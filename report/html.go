@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"hepflow/internal/atomicfile"
 )
 
 // Status marks a metric or table cell: StatusOK, StatusWarn or StatusFail
@@ -155,5 +157,5 @@ func WriteHTML(dir string, r Report) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, HTMLName), b)
+	return atomicfile.WriteBytes(filepath.Join(dir, HTMLName), b)
 }

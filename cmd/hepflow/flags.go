@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"hepflow/data"
 	"hepflow/model"
 	"hepflow/nn/blas"
 )
@@ -146,23 +147,19 @@ func (c *common) loadModel(e *env, path string) (*model.Model, error) {
 	return m, nil
 }
 
-// checkOutput refuses an output path that is one of the inputs, lies in a
-// folder that does not exist, or exists already (unless --force).
+// checkOutput refuses an output path that is one of the inputs (by path,
+// symbolic or hard link), lies in a folder that does not exist, or exists
+// already (unless --force).
 func checkOutput(flagName, out string, force bool, inputs ...string) error {
 	if out == "" {
 		return usagef("--%s is required", flagName)
 	}
+	if err := data.CheckOutput(out, inputs...); err != nil {
+		return usagef("--%s: %v", flagName, err)
+	}
 	abs, err := filepath.Abs(out)
 	if err != nil {
 		return fmt.Errorf("--%s %s: %w", flagName, out, err)
-	}
-	for _, in := range inputs {
-		if a, err := filepath.Abs(in); err == nil && a == abs {
-			return usagef("--%s %s is also an input; refusing to overwrite it", flagName, out)
-		}
-		if sameFile(in, out) {
-			return usagef("--%s %s is also an input; refusing to overwrite it", flagName, out)
-		}
 	}
 	if st, err := os.Stat(filepath.Dir(abs)); err != nil || !st.IsDir() {
 		return fmt.Errorf("--%s %s: folder %s does not exist", flagName, out, filepath.Dir(out))
@@ -171,10 +168,4 @@ func checkOutput(flagName, out string, force bool, inputs ...string) error {
 		return fmt.Errorf("--%s %s exists already; use --force to overwrite it", flagName, out)
 	}
 	return nil
-}
-
-func sameFile(a, b string) bool {
-	sa, err1 := os.Stat(a)
-	sb, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }

@@ -312,7 +312,7 @@ func TestValidationCommandErrors(t *testing.T) {
 		{"unknown --drop", []string{"compare", "--reference", f.bkgA, "--candidate", f.bkgB, "--out", out, "--drop", "nope"}, 2, "nope"},
 		{"no common columns", []string{"compare", "--reference", f.bkgA, "--candidate", other, "--out", out}, 1, "no column in common"},
 		{"existing output without --force", []string{"compare", "--reference", f.bkgA, "--candidate", f.bkgB, "--out", existing}, 1, "--force"},
-		{"output is an input", []string{"compare", "--reference", f.bkgA, "--candidate", f.bkgB, "--out", f.bkgB, "--force"}, 2, "also an input"},
+		{"output is an input", []string{"compare", "--reference", f.bkgA, "--candidate", f.bkgB, "--out", f.bkgB, "--force"}, 2, "is the input"},
 		{"missing reference file", []string{"compare", "--reference", filepath.Join(dir, "nope.csv"), "--candidate", f.bkgB, "--out", out}, 1, "nope.csv"},
 		{"empty selection", []string{"compare", "--reference", f.sample, "--format", "higgs", "--where", "label==7", "--candidate", f.bkgB, "--out", out}, 1, ""},
 		{"unknown weight column", []string{"compare", "--reference", f.bkgA, "--candidate", f.bkgB, "--out", out, "--weight", "w"}, 1, "--weight"},
