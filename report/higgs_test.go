@@ -1,65 +1,25 @@
 package report
 
 import (
-	"compress/gzip"
 	"context"
-	"encoding/csv"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
+	"hepflow/data"
+	"hepflow/internal/demodata"
 	"hepflow/validate"
 )
 
-var higgsNames = []string{"lepton_pT", "lepton_eta", "lepton_phi", "missing_energy_magnitude", "missing_energy_phi",
-	"jet1_pt", "jet1_eta", "jet1_phi", "jet1_btag", "jet2_pt", "jet2_eta", "jet2_phi", "jet2_btag",
-	"jet3_pt", "jet3_eta", "jet3_phi", "jet3_btag", "jet4_pt", "jet4_eta", "jet4_phi", "jet4_btag",
-	"m_jj", "m_jjj", "m_lv", "m_jlv", "m_bb", "m_wbb", "m_wwbb"}
-
-// loadHiggs reads the shared HIGGS sample split by label (skips if absent).
+// loadHiggs reads the embedded 5,492-event HIGGS sample split by label.
 func loadHiggs(t *testing.T) (bkg, sig validate.Sample) {
 	t.Helper()
-	var f *os.File
-	var err error
-	for _, p := range []string{"../testdata/higgs-sample.csv.gz", "../../shared/data/higgs-sample/higgs-sample.csv.gz"} {
-		if f, err = os.Open(p); err == nil {
-			break
-		}
-	}
-	if f == nil {
-		t.Skip("HIGGS sample not found")
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
+	b, s, err := demodata.Split(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := csv.NewReader(gz).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bkg = validate.Sample{Cols: 28, Names: higgsNames}
-	sig = validate.Sample{Cols: 28, Names: higgsNames}
-	for i, r := range recs {
-		label, err := strconv.ParseFloat(r[0], 64)
-		if err != nil {
-			t.Fatalf("line %d: %v", i+1, err)
-		}
-		s := &bkg
-		if label == 1 {
-			s = &sig
-		}
-		for _, v := range r[1:] {
-			x, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("line %d: %v", i+1, err)
-			}
-			s.Data = append(s.Data, x)
-		}
-		s.Rows++
-	}
-	return bkg, sig
+	names := data.HiggsFeatures()
+	return validate.Sample{Data: b, Rows: len(b) / 28, Cols: 28, Names: names}, validate.Sample{Data: s, Rows: len(s) / 28, Cols: 28, Names: names}
 }
 
 // TestHiggsReport builds the full report for real HIGGS events, background

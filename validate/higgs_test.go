@@ -1,65 +1,22 @@
 package validate
 
 import (
-	"compress/gzip"
 	"context"
-	"encoding/csv"
-	"os"
-	"strconv"
 	"testing"
+
+	"hepflow/data"
+	"hepflow/internal/demodata"
 )
 
-// higgsNames are the 28 UCI HIGGS features.
-var higgsNames = []string{"lepton_pT", "lepton_eta", "lepton_phi", "missing_energy_magnitude", "missing_energy_phi",
-	"jet1_pt", "jet1_eta", "jet1_phi", "jet1_btag", "jet2_pt", "jet2_eta", "jet2_phi", "jet2_btag",
-	"jet3_pt", "jet3_eta", "jet3_phi", "jet3_btag", "jet4_pt", "jet4_eta", "jet4_phi", "jet4_btag",
-	"m_jj", "m_jjj", "m_lv", "m_jlv", "m_bb", "m_wbb", "m_wwbb"}
-
-// loadHiggs reads the shared 5,492-event HIGGS sample (UCI layout) split
-// by label into background and signal; it skips the test when the file is
-// not there.
+// loadHiggs reads the embedded 5,492-event HIGGS sample split by label.
 func loadHiggs(t *testing.T) (bkg, sig Sample) {
 	t.Helper()
-	var f *os.File
-	var err error
-	for _, p := range []string{"../testdata/higgs-sample.csv.gz", "../../shared/data/higgs-sample/higgs-sample.csv.gz"} {
-		if f, err = os.Open(p); err == nil {
-			break
-		}
-	}
-	if f == nil {
-		t.Skip("HIGGS sample not found")
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
+	b, s, err := demodata.Split(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := csv.NewReader(gz).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bkg = Sample{Cols: 28, Names: higgsNames}
-	sig = Sample{Cols: 28, Names: higgsNames}
-	for i, r := range recs {
-		label, err := strconv.ParseFloat(r[0], 64)
-		if err != nil {
-			t.Fatalf("line %d: label: %v", i+1, err)
-		}
-		s := &bkg
-		if label == 1 {
-			s = &sig
-		}
-		for _, v := range r[1:] {
-			x, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("line %d: %v", i+1, err)
-			}
-			s.Data = append(s.Data, x)
-		}
-		s.Rows++
-	}
-	return bkg, sig
+	names := data.HiggsFeatures()
+	return Sample{Data: b, Rows: len(b) / 28, Cols: 28, Names: names}, Sample{Data: s, Rows: len(s) / 28, Cols: 28, Names: names}
 }
 
 // TestHiggsRealData: on real HIGGS events the b-tags are binned per value,

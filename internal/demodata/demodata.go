@@ -9,7 +9,13 @@
 // attribution.
 package demodata
 
-import _ "embed"
+import (
+	"context"
+	_ "embed"
+	"os"
+
+	"hepflow/data"
+)
 
 // HiggsSample is the gzip'd CSV of the sample.
 //
@@ -23,3 +29,34 @@ var Attribution string
 
 // FileName is the name the sample is written under.
 const FileName = "higgs-sample.csv.gz"
+
+// Split reads the embedded sample and returns its background (label 0) and
+// signal (label 1) events as row-major values of the 28 features, in the
+// UCI order of data.HiggsFeatures.
+func Split(ctx context.Context) (bkg, sig []float64, err error) {
+	f, err := os.CreateTemp("", "hepflow-higgs-*.csv.gz")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(HiggsSample); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, nil, err
+	}
+	t, err := data.Read(ctx, f.Name(), data.ReadOptions{Format: data.FormatHIGGS})
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := 0; i < t.Rows(); i++ {
+		row := t.Row(i)
+		if row[0] == 1 {
+			sig = append(sig, row[1:]...)
+		} else {
+			bkg = append(bkg, row[1:]...)
+		}
+	}
+	return bkg, sig, nil
+}
