@@ -2,7 +2,8 @@ package nn
 
 import (
 	"fmt"
-	"math"
+
+	"hepflow/nn/vec"
 )
 
 // Activation is an elementwise non-linearity with its derivative.
@@ -57,28 +58,15 @@ func (ReLU) Apply(post, pre []float32) {
 	}
 }
 
-// Grad implements Activation. It is branch-free: post is 0 or positive, so
-// the bits of |post| are zero exactly where the gradient must be cut, and a
-// sign pattern that a branch predictor cannot learn costs nothing.
+// Grad implements Activation: g is cut where post is zero (vec.ReluGradMask,
+// branch-free, vectorised where the CPU allows).
 func (ReLU) Grad(g, _, post []float32) {
-	post = post[:len(g)]
-	for i, v := range post {
-		b := math.Float32bits(v) & 0x7fffffff // |v|: +0 and -0 both give 0
-		mask := uint32(int32(b|-b) >> 31)     // all ones when b != 0
-		g[i] = math.Float32frombits(math.Float32bits(g[i]) & mask)
-	}
+	vec.ReluGradMask(g, post)
 }
 
+// applyBias is vec.ReluBias: a NaN sum with its sign bit set becomes 0.
 func (ReLU) applyBias(y, b []float32, rows int) {
-	n := len(b)
-	for r := 0; r < rows; r++ {
-		row := y[r*n : r*n+n]
-		for j, v := range b {
-			// Branch-free max(x, 0): clear every bit when the sign bit is set.
-			x := math.Float32bits(row[j] + v)
-			row[j] = math.Float32frombits(x &^ uint32(int32(x)>>31))
-		}
-	}
+	vec.ReluBias(y, b, rows)
 }
 
 // Tanh is the hyperbolic tangent.
@@ -108,12 +96,8 @@ func (Tanh) Grad(g, _, post []float32) {
 
 func (Tanh) applyBias(y, b []float32, rows int) {
 	n := len(b)
-	for r := 0; r < rows; r++ {
-		row := y[r*n : r*n+n]
-		for j, v := range b {
-			row[j] = Tanh32(row[j] + v)
-		}
-	}
+	addBias(y, b, rows)
+	vec.TanhScaled(y[:rows*n], y[:rows*n], 1)
 }
 
 // ELU is x for x > 0 and exp(x)-1 otherwise.

@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"hepflow/nn/vec"
 )
 
 // Adam is the Adam optimiser with bias correction and optional decoupled
@@ -37,25 +39,18 @@ func (a *Adam) Steps() int { return a.t }
 // Masked entries have zero gradient and zero moments, so they do not move.
 func (a *Adam) Step() {
 	a.t++
-	b1, b2 := float32(a.Beta1), float32(a.Beta2)
 	c1 := 1 - math.Pow(a.Beta1, float64(a.t))
 	c2 := 1 - math.Pow(a.Beta2, float64(a.t))
 	// lr_t folds both bias corrections into one scale, as PyTorch does.
-	lrt := float32(a.LR * math.Sqrt(c2) / c1)
-	eps := float32(a.Eps * math.Sqrt(c2))
-	decay := float32(1 - a.LR*a.WeightDecay)
-	for k, p := range a.params {
-		m, v, w, g := a.m[k], a.v[k], p.Value, p.Grad
-		m = m[:len(w)]
-		v = v[:len(w)]
-		g = g[:len(w)]
-		for i := range w {
-			gi := g[i]
-			mi := b1*m[i] + (1-b1)*gi
-			vi := b2*v[i] + (1-b2)*gi*gi
-			m[i], v[i] = mi, vi
-			w[i] = w[i]*decay - lrt*mi/(float32(math.Sqrt(float64(vi)))+eps)
-		}
+	k := vec.Adam{
+		Beta1: float32(a.Beta1),
+		Beta2: float32(a.Beta2),
+		LR:    float32(a.LR * math.Sqrt(c2) / c1),
+		Eps:   float32(a.Eps * math.Sqrt(c2)),
+		Decay: float32(1 - a.LR*a.WeightDecay),
+	}
+	for i, p := range a.params {
+		vec.AdamStep(p.Value, p.Grad, a.m[i], a.v[i], k)
 	}
 }
 

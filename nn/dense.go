@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"hepflow/nn/blas"
+	"hepflow/nn/vec"
 )
 
 // Dense is an affine layer y = x W + b with W stored In x Out, row-major, so
@@ -68,12 +69,7 @@ func addBias(y, b []float32, rows int) {
 	}
 }
 
+// sumRows adds the rows of g into dst (bias gradients), in row order.
 func sumRows(dst, g []float32, rows int) {
-	n := len(dst)
-	for r := 0; r < rows; r++ {
-		row := g[r*n : r*n+n]
-		for j, v := range row {
-			dst[j] += v
-		}
-	}
+	vec.SumRows(dst, g, rows)
 }

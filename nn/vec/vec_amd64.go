@@ -1,0 +1,130 @@
+package vec
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/cpu"
+)
+
+// hasAVX2 reports whether the CPU and OS support the assembly kernels
+// (AVX2 only: they use no FMA, to stay bit-identical to the Go loops).
+var hasAVX2 = cpu.X86.HasAVX2
+
+// useAVX2 selects the assembly; it is hasAVX2 except in tests, which flip
+// it to compare the two paths.
+var useAVX2 = hasAVX2
+
+// The assembly kernels handle whole groups of 8 values (columns for the
+// row-wise kernels, elements otherwise); the wrappers below check bounds
+// first, since the assembly does not, and finish the tails.
+
+//go:noescape
+func reluBiasAVX2(y, b []float32, rows int)
+
+//go:noescape
+func reluGradAVX2(g, post []float32)
+
+//go:noescape
+func sumRowsAVX2(dst, g []float32, rows int)
+
+//go:noescape
+func expAVX2(dst, x []float32, s float32)
+
+//go:noescape
+func tanhAVX2(dst, x []float32, c, inv float32)
+
+//go:noescape
+func adamAVX2(w, g, m, v []float32, k *[7]float32)
+
+// checkRows panics as the Go loops would if y is shorter than rows rows of n.
+func checkRows(y []float32, n, rows int) {
+	if rows > 0 && len(y) < rows*n {
+		panic(fmt.Sprintf("vec: %d rows of %d need %d values, have %d", rows, n, rows*n, len(y)))
+	}
+}
+
+func reluBias(y, b []float32, rows int) {
+	n := len(b)
+	if !useAVX2 || rows <= 0 || n == 0 {
+		reluBiasGo(y, b, rows, 0)
+		return
+	}
+	checkRows(y, n, rows)
+	reluBiasAVX2(y, b, rows)
+	if n8 := n &^ 7; n8 < n {
+		reluBiasGo(y, b, rows, n8)
+	}
+}
+
+func reluGradMask(g, post []float32) {
+	if !useAVX2 {
+		reluGradMaskGo(g, post)
+		return
+	}
+	post = post[:len(g)]
+	n8 := len(g) &^ 7
+	reluGradAVX2(g[:n8], post[:n8])
+	reluGradMaskGo(g[n8:], post[n8:])
+}
+
+func sumRows(dst, g []float32, rows int) {
+	n := len(dst)
+	if !useAVX2 || rows <= 0 || n == 0 {
+		sumRowsGo(dst, g, rows, 0)
+		return
+	}
+	checkRows(g, n, rows)
+	sumRowsAVX2(dst, g, rows)
+	if n8 := n &^ 7; n8 < n {
+		sumRowsGo(dst, g, rows, n8)
+	}
+}
+
+// The tails of exp and tanh go through the assembly too, via an 8-value
+// buffer, so that every element of a slice is computed the same way.
+
+func exp(dst, x []float32, s float32) {
+	if !useAVX2 {
+		expGo(dst, x, s)
+		return
+	}
+	dst = dst[:len(x)]
+	n8 := len(x) &^ 7
+	expAVX2(dst[:n8], x[:n8], s)
+	if n8 < len(x) {
+		var buf [8]float32
+		copy(buf[:], x[n8:])
+		expAVX2(buf[:], buf[:], s)
+		copy(dst[n8:], buf[:])
+	}
+}
+
+func tanhScaled(dst, x []float32, c float32) {
+	if !useAVX2 {
+		tanhScaledGo(dst, x, c)
+		return
+	}
+	dst = dst[:len(x)]
+	inv := 1 / c
+	n8 := len(x) &^ 7
+	tanhAVX2(dst[:n8], x[:n8], c, inv)
+	if n8 < len(x) {
+		var buf [8]float32
+		copy(buf[:], x[n8:])
+		tanhAVX2(buf[:], buf[:], c, inv)
+		copy(dst[n8:], buf[:])
+	}
+}
+
+func adamStep(w, g, m, v []float32, a Adam) {
+	if !useAVX2 {
+		adamStepGo(w, g, m, v, a)
+		return
+	}
+	n := len(w)
+	g, m, v = g[:n], m[:n], v[:n]
+	k := [7]float32{a.Beta1, 1 - a.Beta1, a.Beta2, 1 - a.Beta2, a.LR, a.Eps, a.Decay}
+	n8 := n &^ 7
+	adamAVX2(w[:n8], g[:n8], m[:n8], v[:n8], &k)
+	adamStepGo(w[n8:], g[n8:], m[n8:], v[n8:], a)
+}

@@ -1,0 +1,16 @@
+//go:build !amd64
+
+package vec
+
+// hasAVX2 and useAVX2 mirror vec_amd64.go so that the tests build
+// everywhere; off amd64 there is only the Go path.
+const hasAVX2 = false
+
+var useAVX2 = false
+
+func reluBias(y, b []float32, rows int)      { reluBiasGo(y, b, rows, 0) }
+func reluGradMask(g, post []float32)         { reluGradMaskGo(g, post) }
+func sumRows(dst, g []float32, rows int)     { sumRowsGo(dst, g, rows, 0) }
+func exp(dst, x []float32, s float32)        { expGo(dst, x, s) }
+func tanhScaled(dst, x []float32, c float32) { tanhScaledGo(dst, x, c) }
+func adamStep(w, g, m, v []float32, a Adam)  { adamStepGo(w, g, m, v, a) }
