@@ -20,10 +20,11 @@ func (m affine) alpha(a float32) float32 {
 }
 
 // alphas writes the bounded log-scales of raw outputs a into dst and
-// exp(-alpha) into scale, one pass each (loops the CPU can overlap).
-func (m affine) alphas(dst, scale, a []float32) {
+// exp(sign*alpha) into scale, one vectorised pass each: sign -1 for the
+// ToLatent direction, +1 for ToData.
+func (m affine) alphas(dst, scale, a []float32, sign float32) {
 	nn.TanhSlice(dst, a, m.c)
-	nn.ExpSlice(scale, dst, -1)
+	nn.ExpSlice(scale, dst, sign)
 }
 
 // dAlpha is d alpha/d a expressed through alpha.

@@ -127,7 +127,7 @@ func (c *Coupling) ToLatent(z, x []float32, rows int, logdet []float64) {
 		}
 		o := c.out[2*na*r:]
 		al, sc := c.alpha[r*na:(r+1)*na], c.scale[r*na:(r+1)*na]
-		c.m.alphas(al, sc, o[na:2*na])
+		c.m.alphas(al, sc, o[na:2*na], -1)
 		var sum float64
 		for k, j := range c.active {
 			zr[j] = (xr[j] - o[k]) * sc[k]
@@ -179,11 +179,12 @@ func (c *Coupling) ToData(x, z []float32, rows int, logdet []float64) {
 			xr[j] = zr[j]
 		}
 		o := c.out[2*na*r:]
+		al, sc := c.alpha[r*na:(r+1)*na], c.scale[r*na:(r+1)*na]
+		c.m.alphas(al, sc, o[na:2*na], 1)
 		var sum float64
 		for k, j := range c.active {
-			aj := c.m.alpha(o[na+k])
-			xr[j] = zr[j]*nn.Exp32(aj) + o[k]
-			sum += float64(aj)
+			xr[j] = zr[j]*sc[k] + o[k]
+			sum += float64(al[k])
 		}
 		logdet[r] += sum
 	}

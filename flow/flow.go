@@ -118,11 +118,25 @@ func (f *Flow) logProb(dst []float64, x []float32, rows int) {
 	}
 }
 
+// dataRows is the chunk of rows ToData pushes through the transforms: small
+// (cache-resident) for couplings, large for MAF blocks, whose inverse is a
+// sequence of thin products that want many rows (measured: 1024-row chunks
+// sample the standard MAF ~15% faster than 192, couplings ~20% slower).
+func (f *Flow) dataRows() int {
+	for _, t := range f.Transforms {
+		if _, ok := t.(*MAF); ok {
+			return ChunkRows
+		}
+	}
+	return densityRows
+}
+
 // ToData maps z to x and adds the total log|det dx/dz| to logdet.
 func (f *Flow) ToData(x, z []float32, rows int, logdet []float64) {
 	d := f.Dim()
-	for start := 0; start < rows; start += ChunkRows {
-		m := min(ChunkRows, rows-start)
+	chunk := f.dataRows()
+	for start := 0; start < rows; start += chunk {
+		m := min(chunk, rows-start)
 		f.ensure(m)
 		n := m * d
 		in := z[start*d : start*d+n]

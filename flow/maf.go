@@ -69,7 +69,7 @@ func (b *MAF) ToLatent(z, x []float32, rows int, logdet []float64) {
 		a := b.out[2*d*r+d : 2*d*r+2*d]
 		xr, zr := x[r*d:r*d+d], z[r*d:r*d+d]
 		al, sc := b.alpha[r*d:r*d+d], b.scale[r*d:r*d+d]
-		b.m.alphas(al, sc, a)
+		b.m.alphas(al, sc, a, -1)
 		var sum float64
 		for j := range xr {
 			zr[j] = (xr[j] - mu[j]) * sc[j]
