@@ -55,10 +55,12 @@ func (p *Param) maskGrad() {
 	if p.Mask == nil {
 		return
 	}
+	// A multiply, not a branch: masks are 0/1 and the pattern changes every
+	// few entries, which a branch predictor keeps getting wrong. 0*NaN is
+	// NaN, but a NaN gradient stops training anyway.
+	g := p.Grad[:len(p.Mask)]
 	for i, m := range p.Mask {
-		if m == 0 {
-			p.Grad[i] = 0
-		}
+		g[i] *= m
 	}
 }
 
