@@ -1,6 +1,6 @@
 package flow
 
-import "hepflow/nn"
+import "hepflow/nn/vec"
 
 // DefaultScaleBound is c in the soft bound alpha = c*tanh(a/c) of affine
 // log-scales: a bad batch cannot push exp(alpha) to inf, and for |a| << c the
@@ -16,15 +16,15 @@ type affine struct {
 
 // alpha returns the bounded log-scale for a raw conditioner output a.
 func (m affine) alpha(a float32) float32 {
-	return m.c * nn.Tanh32(a/m.c)
+	return m.c * vec.Tanh32(a/m.c)
 }
 
 // alphas writes the bounded log-scales of raw outputs a into dst and
 // exp(sign*alpha) into scale, one vectorised pass each: sign -1 for the
 // ToLatent direction, +1 for ToData.
 func (m affine) alphas(dst, scale, a []float32, sign float32) {
-	nn.TanhSlice(dst, a, m.c)
-	nn.ExpSlice(scale, dst, sign)
+	vec.TanhScaled(dst, a, m.c)
+	vec.Exp(scale, dst, sign)
 }
 
 // dAlpha is d alpha/d a expressed through alpha.

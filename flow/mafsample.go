@@ -5,6 +5,7 @@ import (
 
 	"hepflow/nn"
 	"hepflow/nn/blas"
+	"hepflow/nn/vec"
 )
 
 // madeInverter inverts a MAF block in one masked pass instead of D full
@@ -147,7 +148,7 @@ func (v *madeInverter) invert(g blas.Gemm, m affine, x, z []float32, rows int, l
 		for r := 0; r < rows; r++ {
 			mu, a := v.o[2*r], v.o[2*r+1]
 			aj := m.alpha(a)
-			x[r*d+j] = z[r*d+j]*nn.Exp32(aj) + mu
+			x[r*d+j] = z[r*d+j]*vec.Exp32(aj) + mu
 			logdet[r] += float64(aj)
 		}
 	}

@@ -82,7 +82,7 @@ func (Tanh) FromOutput() bool { return true }
 func (Tanh) Apply(post, pre []float32) {
 	post = post[:len(pre)]
 	for i, v := range pre {
-		post[i] = Tanh32(v)
+		post[i] = vec.Tanh32(v)
 	}
 }
 
@@ -116,7 +116,7 @@ func (ELU) Apply(post, pre []float32) {
 		if v > 0 {
 			post[i] = v
 		} else {
-			post[i] = Exp32(v) - 1
+			post[i] = vec.Exp32(v) - 1
 		}
 	}
 }
@@ -144,7 +144,7 @@ func (SiLU) FromOutput() bool { return false }
 func (SiLU) Apply(post, pre []float32) {
 	post = post[:len(pre)]
 	for i, v := range pre {
-		post[i] = v / (1 + Exp32(-v))
+		post[i] = v / (1 + vec.Exp32(-v))
 	}
 }
 
@@ -152,7 +152,7 @@ func (SiLU) Apply(post, pre []float32) {
 func (SiLU) Grad(g, pre, _ []float32) {
 	pre = pre[:len(g)]
 	for i, v := range pre {
-		s := 1 / (1 + Exp32(-v))
+		s := 1 / (1 + vec.Exp32(-v))
 		g[i] *= s * (1 + v*(1-s))
 	}
 }

@@ -46,26 +46,9 @@ func sumRowsGo(dst, g []float32, rows, from int) {
 }
 
 func expGo(dst, x []float32, s float32) {
-	const (
-		ln2h  = 0.693359375
-		ln2l  = -2.12194440e-4
-		magic = 12582912
-	)
 	dst = dst[:len(x)]
 	for i, v := range x {
-		v *= s
-		// Round to nearest without a branch on the sign: adding 1.5*2^23
-		// leaves no fraction bits.
-		n := (v*1.44269504088896341 + magic) - magic
-		r := v - n*ln2h - n*ln2l
-		p := float32(1.9875691500e-4)
-		p = p*r + 1.3981999507e-3
-		p = p*r + 8.3334519073e-3
-		p = p*r + 4.1665795894e-2
-		p = p*r + 1.6666665459e-1
-		p = p*r + 5.0000001201e-1
-		p = p*r*r + r + 1
-		dst[i] = math.Float32frombits(math.Float32bits(p) + uint32(int32(n))<<23)
+		dst[i] = expCore(v * s)
 	}
 }
 
@@ -73,12 +56,13 @@ func tanhScaledGo(dst, x []float32, c float32) {
 	dst = dst[:len(x)]
 	inv := 1 / c
 	for i, v := range x {
-		dst[i] = c * tanh32(v*inv)
+		dst[i] = c * Tanh32(v*inv)
 	}
 }
 
-// tanh32 is nn.Tanh32 (kept here so that vec imports nothing of nn).
-func tanh32(x float32) float32 {
+// Tanh32 is tanh(x) in float32: Cephes' tanhf polynomial for |x| < 0.625
+// (where 1 - 2/(e^2x + 1) would cancel) and one exponential above.
+func Tanh32(x float32) float32 {
 	ax := x
 	if ax < 0 {
 		ax = -ax
@@ -90,7 +74,7 @@ func tanh32(x float32) float32 {
 	if ax > 9 {
 		return float32(math.Copysign(1, float64(x)))
 	}
-	e := exp32(2 * ax)
+	e := expCore(2 * ax)
 	t := 1 - 2/(e+1)
 	if x < 0 {
 		return -t
@@ -98,13 +82,28 @@ func tanh32(x float32) float32 {
 	return t
 }
 
-// exp32 is expGo for one value in [-87, 88] (nn.Exp32 less its range checks).
-func exp32(v float32) float32 {
+// Exp32 is exp(x) in float32 arithmetic, accurate to about 2 ulp (Cephes'
+// expf: x = n ln2 + r, |r| <= ln2/2, a degree-6 polynomial for e^r, 2^n by
+// exponent bits); +Inf above 88.38 and 0 below -87.34.
+func Exp32(x float32) float32 {
+	switch {
+	case x > 88.3762626647949:
+		return float32(math.Inf(1))
+	case x < -87.3365447504:
+		return 0
+	}
+	return expCore(x)
+}
+
+// expCore is Exp32 without its range checks, for arguments in [-87, 88].
+func expCore(v float32) float32 {
 	const (
 		ln2h  = 0.693359375
 		ln2l  = -2.12194440e-4
 		magic = 12582912
 	)
+	// Round to nearest without a branch on the sign: adding 1.5*2^23
+	// leaves no fraction bits.
 	n := (v*1.44269504088896341 + magic) - magic
 	r := v - n*ln2h - n*ln2l
 	p := float32(1.9875691500e-4)

@@ -1,4 +1,4 @@
-package nn
+package vec
 
 import (
 	"math"
@@ -42,7 +42,7 @@ func TestTanh32Accuracy(t *testing.T) {
 	}
 }
 
-func BenchmarkExp32(b *testing.B) {
+func BenchmarkScalarExp32(b *testing.B) {
 	x := make([]float32, 1024)
 	for i := range x {
 		x[i] = float32(i)/100 - 5
@@ -56,7 +56,7 @@ func BenchmarkExp32(b *testing.B) {
 	_ = s
 }
 
-func BenchmarkMathExp(b *testing.B) {
+func BenchmarkScalarMathExp(b *testing.B) {
 	x := make([]float32, 1024)
 	for i := range x {
 		x[i] = float32(i)/100 - 5
@@ -68,29 +68,4 @@ func BenchmarkMathExp(b *testing.B) {
 		}
 	}
 	_ = s
-}
-
-func TestExpSliceMatchesExp32(t *testing.T) {
-	x := make([]float32, 10000)
-	for i := range x {
-		x[i] = float32(i)/62.5 - 80
-	}
-	got := make([]float32, len(x))
-	ExpSlice(got, x, -1)
-	for i, v := range x {
-		if want := Exp32(-v); got[i] != want {
-			t.Fatalf("ExpSlice(-%g) = %g, Exp32 %g", v, got[i], want)
-		}
-	}
-}
-
-func BenchmarkExpSlice(b *testing.B) {
-	x := make([]float32, 1024)
-	for i := range x {
-		x[i] = float32(i)/100 - 5
-	}
-	dst := make([]float32, 1024)
-	for i := 0; i < b.N; i++ {
-		ExpSlice(dst, x, -1)
-	}
 }
