@@ -42,6 +42,7 @@ type ParseError struct {
 	Err    error
 }
 
+// Error implements error.
 func (e *ParseError) Error() string {
 	var b strings.Builder
 	switch {
@@ -66,6 +67,7 @@ func (e *ParseError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // UnknownColumnError is returned for a column name that a table or file does
@@ -76,6 +78,7 @@ type UnknownColumnError struct {
 	Known []string
 }
 
+// Error implements error.
 func (e *UnknownColumnError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "unknown column %q", e.Name)

@@ -41,10 +41,12 @@ type ExprError struct {
 	Err  error
 }
 
+// Error implements error.
 func (e *ExprError) Error() string {
 	return fmt.Sprintf("where %q: at position %d: %v", e.Expr, e.Pos, e.Err)
 }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *ExprError) Unwrap() error { return e.Err }
 
 // ParseExpr parses an expression; column names are checked later, by

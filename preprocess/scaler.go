@@ -150,6 +150,7 @@ type DomainError struct {
 	reason string
 }
 
+// Error implements error.
 func (e *DomainError) Error() string {
 	return fmt.Sprintf("row %d, column %q: value %g %s", e.Row, e.Column, e.Value, e.reason)
 }
