@@ -25,11 +25,12 @@ type Flow struct {
 	Transforms []Transform
 	Base       Base
 
-	spec   *Spec     // set by Build; replicas are built from it
-	gemm   blas.Gemm // the backend of spec's transforms
-	reps   []*Flow   // extra workers sharing the parameter values (SetWorkers)
-	bounds []int     // split buffer
-	parts  []float64 // per-worker sums
+	spec   *Spec       // set by Build; replicas are built from it
+	gemm   blas.Gemm   // the backend of spec's transforms
+	reps   []*Flow     // extra workers sharing the parameter values (SetWorkers)
+	params []*nn.Param // cached Params()
+	bounds []int       // split buffer
+	parts  []float64   // per-worker sums
 
 	rows   int
 	bufs   [][]float32 // bufs[k] is the output of transform k
@@ -52,13 +53,16 @@ func New(base Base, ts ...Transform) (*Flow, error) {
 // Dim is the number of features.
 func (f *Flow) Dim() int { return f.Base.Dim() }
 
-// Params returns every trainable tensor, in a fixed order.
+// Params returns every trainable tensor, in a fixed order. The list is
+// built once (the transforms are fixed at construction), so the training
+// step does not allocate it; callers must not modify it.
 func (f *Flow) Params() []*nn.Param {
-	var ps []*nn.Param
-	for _, t := range f.Transforms {
-		ps = append(ps, t.Params()...)
+	if f.params == nil {
+		for _, t := range f.Transforms {
+			f.params = append(f.params, t.Params()...)
+		}
 	}
-	return ps
+	return f.params
 }
 
 func (f *Flow) ensure(rows int) {
