@@ -43,9 +43,6 @@ func (b *MAF) Dim() int { return b.d }
 // Params implements Transform.
 func (b *MAF) Params() []*nn.Param { return b.made.Params() }
 
-// Conditioner exposes the MADE, for tests of its masks.
-func (b *MAF) Conditioner() *nn.MLP { return b.made }
-
 func (b *MAF) ensure(rows int) {
 	if rows <= b.rows {
 		return

@@ -8,7 +8,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -113,20 +112,6 @@ func CountParams(ps []*Param) int {
 		}
 	}
 	return n
-}
-
-// CopyValues copies the values of src into dst, which must have the same layout.
-func CopyValues(dst, src []*Param) error {
-	if len(dst) != len(src) {
-		return fmt.Errorf("copy params: %d tensors, want %d", len(src), len(dst))
-	}
-	for i := range dst {
-		if len(dst[i].Value) != len(src[i].Value) {
-			return fmt.Errorf("copy params: %s has %d entries, want %d", src[i].Name, len(src[i].Value), len(dst[i].Value))
-		}
-		copy(dst[i].Value, src[i].Value)
-	}
-	return nil
 }
 
 // Snapshot returns a deep copy of the parameter values, for keeping the best

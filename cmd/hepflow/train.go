@@ -9,6 +9,7 @@ import (
 
 	"hepflow/flow"
 	"hepflow/model"
+	"hepflow/nn"
 	"hepflow/preprocess"
 	"hepflow/train"
 )
@@ -158,7 +159,8 @@ func printTrainSummary(e *env, asJSON bool, out string, res *train.Result) error
 	if asJSON {
 		b, err := json.Marshal(map[string]any{
 			"model": out, "columns": res.Model.Columns(), "flow": res.Model.Info.Spec,
-			"epochs": s.Epochs, "best_epoch": s.BestEpoch, "stopped_early": s.StoppedEarly,
+			"parameters": nn.CountParams(res.Model.Flow.Params()),
+			"epochs":     s.Epochs, "best_epoch": s.BestEpoch, "stopped_early": s.StoppedEarly,
 			"train_events": s.TrainEvents, "val_events": s.ValEvents,
 			"train_nll": res.TrainNLL, "val_nll": nullNaN(res.ValNLL), "val_outside_support": res.ValOutside,
 			"seconds": s.Seconds, "events_per_second": s.EventsPerSec,
@@ -171,6 +173,7 @@ func printTrainSummary(e *env, asJSON bool, out string, res *train.Result) error
 	}
 	fmt.Fprintf(e.stdout, "wrote %s\n", out)
 	fmt.Fprintf(e.stdout, "  features      %d (%s)\n", len(res.Model.Columns()), strings.Join(res.Model.Columns(), ", "))
+	fmt.Fprintf(e.stdout, "  flow          %s, %d blocks %v, %s, %d free parameters\n", res.Model.Info.Spec.Kind, res.Model.Info.Spec.Blocks, res.Model.Info.Spec.Hidden, res.Model.Info.Spec.Activation, nn.CountParams(res.Model.Flow.Params()))
 	fmt.Fprintf(e.stdout, "  epochs        %d (best %d%s)\n", s.Epochs, s.BestEpoch, map[bool]string{true: ", stopped early", false: ""}[s.StoppedEarly])
 	fmt.Fprintf(e.stdout, "  train NLL     %.4f nats/event (physical units, %d events)\n", res.TrainNLL, s.TrainEvents)
 	fmt.Fprintf(e.stdout, "  val NLL       %.4f nats/event (physical units, %d events)\n", res.ValNLL, s.ValEvents)
