@@ -29,7 +29,7 @@ func TestBackendsAgree(t *testing.T) {
 		a.LogProb(la, x, rows)
 		b.LogProb(lb, x, rows)
 		for r := range la {
-			if !close(la[r], lb[r], 1e-5, 1e-5) {
+			if !near(la[r], lb[r], 1e-5, 1e-5) {
 				t.Fatalf("%s: log p[%d] %g (Go) vs %g (OpenBLAS)", kind, r, la[r], lb[r])
 			}
 		}
@@ -40,7 +40,7 @@ func TestBackendsAgree(t *testing.T) {
 		pa, pb := a.Params(), b.Params()
 		for i := range pa {
 			for k := range pa[i].Grad {
-				if !close(float64(pa[i].Grad[k]), float64(pb[i].Grad[k]), 1e-4, 1e-6) {
+				if !near(float64(pa[i].Grad[k]), float64(pb[i].Grad[k]), 1e-4, 1e-6) {
 					t.Fatalf("%s: grad %s[%d] %g (Go) vs %g (OpenBLAS)", kind, pa[i].Name, k, pa[i].Grad[k], pb[i].Grad[k])
 				}
 			}
@@ -49,7 +49,7 @@ func TestBackendsAgree(t *testing.T) {
 		a.Sample(sa, rows, rand.New(rand.NewPCG(4, 4)))
 		b.Sample(sb, rows, rand.New(rand.NewPCG(4, 4)))
 		for i := range sa {
-			if !close(float64(sa[i]), float64(sb[i]), 1e-4, 1e-5) {
+			if !near(float64(sa[i]), float64(sb[i]), 1e-4, 1e-5) {
 				t.Fatalf("%s: sample[%d] %g (Go) vs %g (OpenBLAS)", kind, i, sa[i], sb[i])
 			}
 		}

@@ -32,7 +32,7 @@ func TestNLLGradMatchesFiniteDifferences(t *testing.T) {
 			w := []float64{1, 0.5, -0.3, 2, 1, 0.7}
 			nn.ZeroGrad(f.Params())
 			loss := f.NLLGrad(x, w, rows, 4.2)
-			if got := f.NLL(x, w, rows, 4.2); !close(got, loss, 1e-6, 1e-6) {
+			if got := f.NLL(x, w, rows, 4.2); !near(got, loss, 1e-6, 1e-6) {
 				t.Fatalf("NLL %g != NLLGrad's loss %g", got, loss)
 			}
 			const h = 1e-2
@@ -49,7 +49,7 @@ func TestNLLGradMatchesFiniteDifferences(t *testing.T) {
 					lm := f.NLL(x, w, rows, 4.2)
 					p.Value[i] = old
 					fd := (lp - lm) / (2 * h)
-					if !close(float64(p.Grad[i]), fd, 2e-2, 2e-3) {
+					if !near(float64(p.Grad[i]), fd, 2e-2, 2e-3) {
 						t.Errorf("%s[%d]: grad %g, finite differences %g", p.Name, i, p.Grad[i], fd)
 					}
 				}
@@ -75,7 +75,7 @@ func TestSampleLogProbConsistent(t *testing.T) {
 		f.SampleAndLogProb(x, lp1, rows, rand.New(rand.NewPCG(1, 1)))
 		f.LogProb(lp2, x, rows)
 		for r := range lp1 {
-			if !close(lp1[r], lp2[r], 1e-4, 1e-4) {
+			if !near(lp1[r], lp2[r], 1e-4, 1e-4) {
 				t.Fatalf("%s row %d: sampling says log p = %g, LogProb says %g", kind, r, lp1[r], lp2[r])
 			}
 		}
@@ -87,7 +87,7 @@ func TestStdNormalLogProb(t *testing.T) {
 	lp := make([]float64, 1)
 	b.LogProb(lp, []float32{1, -2}, 1)
 	want := -math.Log(2*math.Pi) - 2.5
-	if !close(lp[0], want, 1e-12, 0) {
+	if !near(lp[0], want, 1e-12, 0) {
 		t.Fatalf("log N([1,-2]) = %g, want %g", lp[0], want)
 	}
 }

@@ -3,7 +3,6 @@ package flow
 import (
 	"math"
 	"math/rand/v2"
-	"testing"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -41,8 +40,6 @@ func fdLogAbsDet(t Transform, x []float32, r int, h float64) float64 {
 	return v
 }
 
-func close(a, b, rel, abs float64) bool {
+func near(a, b, rel, abs float64) bool {
 	return math.Abs(a-b) <= abs+rel*math.Max(math.Abs(a), math.Abs(b))
 }
-
-var _ = testing.Short

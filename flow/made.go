@@ -14,8 +14,8 @@ import (
 //
 // Hidden units are exchangeable, so their order is only a labelling: they
 // are listed sorted by degree (the cycle's multiset of degrees, in order).
-// Then every mask is a staircase and the layers' products skip the masked
-// rectangles (nn.Dense), about a third of the multiply-adds.
+// Then "units of degree <= k" is a prefix of each layer, which is what lets
+// the MAF inverse run as one masked pass of prefix products (madeInverter).
 func MADEDegrees(d int, hidden []int, nOut int) (in []int, hid [][]int, out []int) {
 	in = make([]int, d)
 	for i := range in {

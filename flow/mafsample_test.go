@@ -48,12 +48,12 @@ func TestFastInverseMatchesNaive(t *testing.T) {
 			naiveToData(b, x1, z, rows, l1)
 			b.ToData(x2, z, rows, l2)
 			for i := range x1 {
-				if !close(float64(x1[i]), float64(x2[i]), 1e-5, 1e-5) {
+				if !near(float64(x1[i]), float64(x2[i]), 1e-5, 1e-5) {
 					t.Fatalf("x[%d]: naive %g, fast %g", i, x1[i], x2[i])
 				}
 			}
 			for r := range l1 {
-				if !close(l1[r], l2[r], 1e-5, 1e-5) {
+				if !near(l1[r], l2[r], 1e-5, 1e-5) {
 					t.Fatalf("logdet[%d]: naive %g, fast %g", r, l1[r], l2[r])
 				}
 			}

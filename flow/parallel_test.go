@@ -32,13 +32,13 @@ func TestWorkersAgreeWithOne(t *testing.T) {
 		nn.ZeroGrad(many.Params())
 		l1 := one.NLLGrad(x, w, rows, 300)
 		l2 := many.NLLGrad(x, w, rows, 300)
-		if !close(l1, l2, 1e-9, 1e-9) {
+		if !near(l1, l2, 1e-9, 1e-9) {
 			t.Fatalf("%s: loss %g with one worker, %g with three", kind, l1, l2)
 		}
 		p1, p2 := one.Params(), many.Params()
 		for i := range p1 {
 			for k := range p1[i].Grad {
-				if !close(float64(p1[i].Grad[k]), float64(p2[i].Grad[k]), 1e-4, 1e-6) {
+				if !near(float64(p1[i].Grad[k]), float64(p2[i].Grad[k]), 1e-4, 1e-6) {
 					t.Fatalf("%s: grad %s[%d]: %g vs %g", kind, p1[i].Name, k, p1[i].Grad[k], p2[i].Grad[k])
 				}
 			}

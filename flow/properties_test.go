@@ -94,12 +94,12 @@ func TestRoundTrip(t *testing.T) {
 			tr.ToLatent(z, x, rows, ldL)
 			tr.ToData(back, z, rows, ldD)
 			for i := range x {
-				if !close(float64(back[i]), float64(x[i]), 1e-5, 1e-5) {
+				if !near(float64(back[i]), float64(x[i]), 1e-5, 1e-5) {
 					t.Fatalf("entry %d: ToData(ToLatent(x)) = %g, x = %g", i, back[i], x[i])
 				}
 			}
 			for r := range ldL {
-				if !close(ldL[r], -ldD[r], 1e-5, 1e-5) {
+				if !near(ldL[r], -ldD[r], 1e-5, 1e-5) {
 					t.Fatalf("row %d: log-dets %g and %g do not cancel", r, ldL[r], ldD[r])
 				}
 			}
@@ -123,7 +123,7 @@ func TestLogDetMatchesFiniteDifferences(t *testing.T) {
 			nonzero := false
 			for r := 0; r < rows; r++ {
 				fd := fdLogAbsDet(tr, x, r, 1e-2)
-				if !close(ld[r], fd, 1e-3, 2e-4) {
+				if !near(ld[r], fd, 1e-3, 2e-4) {
 					t.Errorf("row %d: log|det| = %.6g, finite differences give %.6g", r, ld[r], fd)
 				}
 				nonzero = nonzero || math.Abs(ld[r]) > 0.05
@@ -182,7 +182,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 				lm := lossOf(tr, x, rows, G, c)
 				*v = old
 				fd := (lp - lm) / (2 * h)
-				if !close(an, fd, 2e-2, 2e-3) {
+				if !near(an, fd, 2e-2, 2e-3) {
 					t.Errorf("%s: backward gives %.6g, finite differences %.6g", what, an, fd)
 				}
 			}

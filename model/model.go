@@ -44,6 +44,7 @@ func (m *Model) LogProb(dst []float64, x []float64, rows int, rng *rand.Rand) (o
 	ld := make([]float64, min(rows, flow.ChunkRows))
 	good := make([]float64, 0, len(y))
 	idx := make([]int, 0, len(ld))
+	lp := make([]float64, len(ld))
 	for start := 0; start < rows; start += flow.ChunkRows {
 		n := min(flow.ChunkRows, rows-start)
 		good, idx = good[:0], idx[:0]
@@ -66,8 +67,7 @@ func (m *Model) LogProb(dst []float64, x []float64, rows int, rng *rand.Rand) (o
 		if err := m.Scaler.ToLatent(y[:k*d], good, k, ld[:k], rng); err != nil {
 			return outside, fmt.Errorf("logprob: %w", err)
 		}
-		lp := make([]float64, k)
-		m.Flow.LogProb(lp, y[:k*d], k)
+		m.Flow.LogProb(lp[:k], y[:k*d], k)
 		for i, r := range idx {
 			dst[r] = lp[i] + ld[i]
 		}

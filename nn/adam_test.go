@@ -1,7 +1,9 @@
 package nn
 
 import (
+	"encoding/binary"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -84,14 +86,26 @@ func TestSchedules(t *testing.T) {
 }
 
 func TestSafetensorsRejectsBadFiles(t *testing.T) {
-	for name, b := range map[string][]byte{
-		"short":       {1, 2},
-		"zero header": make([]byte, 16),
-		"not json":    append([]byte{5, 0, 0, 0, 0, 0, 0, 0}, []byte("{{{{{")...),
-		"bad dtype":   append([]byte{52, 0, 0, 0, 0, 0, 0, 0}, []byte(`{"w":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}`)...),
+	file := func(header string, data int) []byte {
+		b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+		return append(append(b, header...), make([]byte, data)...)
+	}
+	for name, c := range map[string]struct {
+		b    []byte
+		want string
+	}{
+		"short":       {[]byte{1, 2}, "shorter than"},
+		"zero header": {make([]byte, 16), "header length"},
+		"not json":    {file("{{{{{", 0), "not JSON"},
+		"bad dtype":   {file(`{"w":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}`, 2), "F32 only"},
+		"bad offsets": {file(`{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}`, 4), "do not match"},
 	} {
-		if _, _, err := ReadSafetensors(b); err == nil {
-			t.Errorf("%s: accepted", name)
+		if _, _, err := ReadSafetensors(c.b); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one mentioning %q", name, err, c.want)
 		}
+	}
+	ok := file(`{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, 4)
+	if _, _, err := ReadSafetensors(ok); err != nil {
+		t.Fatalf("a valid file refused: %v", err)
 	}
 }
