@@ -18,19 +18,28 @@ import (
 const benchExamples = `  # hepflow and the PyTorch reference side by side (needs python3-torch)
   hepflow bench --reference ../shared/bench/torch_maf.py
 
-  # pure-Go GEMM only, 5 s per mode, JSON
+  # the portable pure-Go GEMM only, 5 s per mode, JSON
   hepflow bench --impl go --seconds 5 --json
 `
+
+// benchImpls is the default --impl: every backend, the AVX-512 kernel only
+// where the CPU has it.
+func benchImpls() string {
+	if blas.HasAVX512() {
+		return "avx512,openblas,go"
+	}
+	return "openblas,go"
+}
 
 func runBench(ctx context.Context, args []string, e *env) error {
 	var c common
 	var modes, impls, reference, python, flowKind string
 	var seconds float64
 	var child bool
-	fs := newFlags("bench", "bench [--mode train,logprob,sample] [--impl openblas,go] [--reference torch_maf.py] [--json]", benchExamples, e)
+	fs := newFlags("bench", "bench [--mode train,logprob,sample] [--impl avx512,openblas,go] [--reference torch_maf.py] [--json]", benchExamples, e)
 	c.register(fs, true)
 	fs.StringVar(&modes, "mode", "train,logprob,sample", "modes to measure")
-	fs.StringVar(&impls, "impl", "openblas,go", "hepflow GEMM backends to measure: openblas, go")
+	fs.StringVar(&impls, "impl", benchImpls(), "hepflow GEMM backends to measure: avx512 (CPUs with AVX-512), openblas, go")
 	fs.StringVar(&flowKind, "flow", "maf", "flow of the benchmark: maf (the standard) or realnvp")
 	fs.StringVar(&reference, "reference", "../shared/bench/torch_maf.py", "PyTorch reference script; skipped when missing or when torch is not installed (empty: skip)")
 	fs.StringVar(&python, "python", "/usr/bin/python3", "python with torch for the reference")

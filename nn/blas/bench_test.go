@@ -67,6 +67,11 @@ func benchImpls() []benchImpl {
 		{"go2", NewGo(2), nil},
 		{"gonum", gonumGemm{}, nil},
 	}
+	for _, th := range []int{1, 2} {
+		if g, err := NewAVX512(th); err == nil {
+			impls = append(impls, benchImpl{fmt.Sprintf("avx512_%d", th), g, nil})
+		}
+	}
 	if o, err := LoadOpenBLAS(2); err == nil {
 		for _, th := range []int{1, 2} {
 			impls = append(impls, benchImpl{fmt.Sprintf("openblas%d", th), o, func(b *testing.B) {

@@ -12,9 +12,11 @@ var oddSizes = []int{1, 2, 3, 7, 17, 33, 65, 129}
 var alphaBetas = [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}, {2.5, -1}, {0.75, 0.25}}
 
 // implementations returns the Gemms under test: pure Go serial and
-// parallel, and OpenBLAS when present.
+// parallel, the AVX-512 kernel serial and parallel when the CPU has it, and
+// OpenBLAS when present.
 func implementations(t *testing.T) []Gemm {
 	impls := []Gemm{NewGo(1), NewGo(2), NewGo(3)}
+	impls = append(impls, avx512Impls(t, 1, 2, 3)...)
 	if o, err := LoadOpenBLAS(2); err == nil {
 		impls = append(impls, o)
 	} else if requireEnv() {
@@ -49,6 +51,28 @@ func TestGoAllShapes(t *testing.T) {
 	for _, th := range []int{1, 2} {
 		checkAllShapes(t, NewGo(th))
 	}
+}
+
+func TestAVX512AllShapes(t *testing.T) {
+	for _, g := range avx512Impls(t, 1, 2) {
+		checkAllShapes(t, g)
+	}
+}
+
+// avx512Impls returns AVX-512 Gemms with the given thread counts, or none
+// (with a log line) on a CPU without AVX-512.
+func avx512Impls(t *testing.T, threads ...int) []Gemm {
+	t.Helper()
+	var out []Gemm
+	for _, th := range threads {
+		g, err := NewAVX512(th)
+		if err != nil {
+			t.Logf("AVX-512 path not tested: %v", err)
+			return nil
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 func TestOpenBLASAllShapes(t *testing.T) {
@@ -209,7 +233,7 @@ func TestGoMatchesOpenBLAS(t *testing.T) {
 // TestConcurrentCalls: one Go value used from several goroutines at once
 // (each call is itself parallel) gives every caller its own correct result.
 func TestConcurrentCalls(t *testing.T) {
-	impls := []Gemm{NewGo(2)}
+	impls := append([]Gemm{NewGo(2)}, avx512Impls(t, 2)...)
 	if o, err := LoadOpenBLAS(2); err == nil {
 		impls = append(impls, o)
 	}

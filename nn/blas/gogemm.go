@@ -45,6 +45,7 @@ const (
 // op(B) facing a zero in op(A) does not reach C.
 type Go struct {
 	threads int
+	avx     bool // tiles go to the AVX-512 kernel (NewAVX512) instead of gonum
 	// jobs hands work to threads-1 helper goroutines; nil when threads == 1.
 	// The helpers hold only the channel, so a Go that becomes unreachable is
 	// collected and its cleanup closes the channel, ending them.
@@ -71,8 +72,13 @@ func NewGo(threads int) *Go {
 	return g
 }
 
-// Name reports the implementation: "go".
-func (g *Go) Name() string { return "go" }
+// Name reports the implementation: "go", or "avx512" for NewAVX512.
+func (g *Go) Name() string {
+	if g.avx {
+		return "avx512"
+	}
+	return "go"
+}
 
 // Threads is the number of goroutines a large Sgemm is split across.
 func (g *Go) Threads() int { return g.threads }
@@ -99,6 +105,12 @@ func (g *Go) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 	}
 	j := g.getJob()
 	j.set(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, g.plan(m, n, k))
+	if g.avx {
+		j.avx = true
+		if transB {
+			j.packB()
+		}
+	}
 	if g.jobs != nil {
 		// The channel holds threads-1 entries, so these sends only wait
 		// while other concurrent calls have filled it; helpers always drain
@@ -122,6 +134,9 @@ type tilePlan struct{ mc, nc, kc int }
 // the minimum tile size is reached), so that the atomic tile counter can
 // even out the load.
 func (g *Go) plan(m, n, k int) tilePlan {
+	if g.avx {
+		return g.planAVX(m, n, k)
+	}
 	p := tilePlan{mc: min(m, mcMax), nc: min(n, ncMax), kc: min(k, kcMax)}
 	if g.threads == 1 || m*n*k < parMinWork {
 		return p
@@ -168,6 +183,8 @@ type job struct {
 	lda, ldb, ldc  int
 	plan           tilePlan
 	tilesN, tiles  int
+	avx            bool
+	bt             []float32 // op(B) stored k x n when the AVX path transposes it
 
 	next atomic.Int64 // next tile index to claim
 	wg   sync.WaitGroup
@@ -180,6 +197,7 @@ func (j *job) set(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	j.a, j.b, j.c = a, b, c
 	j.lda, j.ldb, j.ldc = lda, ldb, ldc
 	j.plan = p
+	j.avx = false
 	j.tilesN = ceilDiv(n, p.nc)
 	j.tiles = ceilDiv(m, p.mc) * j.tilesN
 	j.next.Store(0)
@@ -207,6 +225,10 @@ func (j *job) work() {
 // time so the slices of A and B it reads stay in cache; beta applies to the
 // first slice only.
 func (j *job) tile(i0, rows, j0, cols int) {
+	if j.avx {
+		j.tileAVX(i0, rows, j0, cols)
+		return
+	}
 	tA, tB := gblas.NoTrans, gblas.NoTrans
 	if j.transA {
 		tA = gblas.Trans

@@ -32,7 +32,7 @@ func TestDefaultFallsBackWithOneWarning(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
 	fail := func(int) (*OpenBLAS, error) { return nil, errors.New("no such library") }
-	g := defaultWith(fail, 2, logger)
+	g := defaultWith(false, fail, 2, logger)
 	if g.Name() != "go" {
 		t.Fatalf("fallback is %q", g.Name())
 	}
@@ -45,9 +45,20 @@ func TestDefaultFallsBackWithOneWarning(t *testing.T) {
 func TestDefaultPrefersOpenBLAS(t *testing.T) {
 	requireOpenBLAS(t)
 	var buf bytes.Buffer
-	g := Default(2, slog.New(slog.NewTextHandler(&buf, nil)))
+	g := defaultWith(false, LoadOpenBLAS, 2, slog.New(slog.NewTextHandler(&buf, nil)))
 	if g.Name() != "openblas" || buf.Len() != 0 {
-		t.Fatalf("Default = %q, log %q", g.Name(), buf.String())
+		t.Fatalf("Default without AVX-512 = %q, log %q", g.Name(), buf.String())
+	}
+}
+
+func TestDefaultPrefersAVX512(t *testing.T) {
+	var buf bytes.Buffer
+	g := Default(2, slog.New(slog.NewTextHandler(&buf, nil)))
+	if HasAVX512() && (g.Name() != "avx512" || buf.Len() != 0) {
+		t.Fatalf("Default on an AVX-512 CPU = %q, log %q", g.Name(), buf.String())
+	}
+	if !HasAVX512() && g.Name() == "avx512" {
+		t.Fatal("Default picked AVX-512 on a CPU without it")
 	}
 }
 
@@ -63,6 +74,13 @@ func TestSelect(t *testing.T) {
 	g, err = Select("", 2, logger)
 	if err != nil || g == nil {
 		t.Fatalf("Select(\"\") = %v, %v", g, err)
+	}
+	g, err = Select("avx512", 2, logger)
+	switch {
+	case HasAVX512() && (err != nil || g.Name() != "avx512"):
+		t.Fatalf("Select(avx512) = %v, %v", g, err)
+	case !HasAVX512() && (err == nil || !errors.Is(err, ErrNoAVX512)):
+		t.Fatalf("Select(avx512) without AVX-512: %v", err)
 	}
 	_, loadErr := LoadOpenBLAS(2)
 	g, err = Select("openblas", 2, logger)

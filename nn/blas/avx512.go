@@ -1,0 +1,137 @@
+package blas
+
+import (
+	"errors"
+	"runtime"
+)
+
+// Tiling of the AVX-512 path. The micro-kernel computes 12 x 32 blocks of C
+// straight from A and B as stored (A is read by broadcasts along either of
+// its strides, B by rows), so only a transposed B is copied, once per call.
+const (
+	avxMR     = 12
+	avxNR     = 32
+	avxMCMax  = 96
+	avxNCMax  = 128
+	avxKCMax  = 384
+	avxMCMin  = avxMR
+	avxNCMinA = avxNR
+)
+
+// ErrNoAVX512 is returned by NewAVX512 on a CPU (or OS) without AVX-512F.
+var ErrNoAVX512 = errors.New("blas: this CPU or OS does not support AVX-512")
+
+// HasAVX512 reports whether NewAVX512 can be used on this machine.
+func HasAVX512() bool { return hasAVX512 }
+
+// NewAVX512 returns the Go Gemm with its tiles computed by an AVX-512
+// assembly micro-kernel (12 x 32 blocks, fused multiply-adds) instead of
+// gonum's SSE loops: on CPUs with full-width AVX-512 units it runs close to
+// twice as fast as OpenBLAS's AVX2 kernels. threads <= 0 means
+// runtime.GOMAXPROCS(0).
+func NewAVX512(threads int) (*Go, error) {
+	if !hasAVX512 {
+		return nil, ErrNoAVX512
+	}
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	g := NewGo(threads)
+	g.avx = true
+	return g, nil
+}
+
+// planAVX is plan for the AVX-512 kernel: tiles are whole micro-blocks.
+func (g *Go) planAVX(m, n, k int) tilePlan {
+	p := tilePlan{mc: min(roundUp(m, avxMR), avxMCMax), nc: min(roundUp(n, avxNR), avxNCMax), kc: min(k, avxKCMax)}
+	if g.threads == 1 || m*n*k < parMinWork {
+		return p
+	}
+	want := 2 * g.threads
+	for ceilDiv(m, p.mc)*ceilDiv(n, p.nc) < want {
+		switch {
+		case p.mc > avxMCMin:
+			p.mc = max(avxMCMin, roundUp(ceilDiv(p.mc, 2), avxMR))
+		case p.nc > avxNCMinA:
+			p.nc = max(avxNCMinA, roundUp(ceilDiv(p.nc, 2), avxNR))
+		default:
+			return p
+		}
+	}
+	return p
+}
+
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }
+
+// packB stores op(B) = B^T as a k x n row-major matrix in j.bt, so that
+// the kernel can load rows of it.
+func (j *job) packB() {
+	k, n := j.k, j.n
+	if cap(j.bt) < k*n {
+		j.bt = make([]float32, k*n)
+	}
+	bt := j.bt[:k*n]
+	b, ldb := j.b, j.ldb
+	// Blocks of 8 B rows keep the 8 read streams and the written rows in L1.
+	for c0 := 0; c0 < n; c0 += 8 {
+		c1 := min(c0+8, n)
+		for c := c0; c < c1; c++ {
+			src := b[c*ldb : c*ldb+k]
+			for p, v := range src {
+				bt[p*n+c] = v
+			}
+		}
+	}
+}
+
+// tileAVX computes the rows x cols tile of C at (i0, c0) with the AVX-512
+// kernel, one k slice at a time; beta applies to the first slice only.
+func (j *job) tileAVX(i0, rows, c0, cols int) {
+	rs, cs := j.lda, 1
+	if j.transA {
+		rs, cs = 1, j.lda
+	}
+	b, ldb := j.b, j.ldb
+	if j.transB {
+		b, ldb = j.bt, j.n
+	}
+	beta := j.beta
+	for p0 := 0; p0 < j.k; p0 += j.plan.kc {
+		kc := min(j.plan.kc, j.k-p0)
+		accum := beta != 0
+		for c := c0; c < c0+cols; c += avxNR {
+			w := min(avxNR, c0+cols-c)
+			mask := uint32(uint64(1)<<w - 1)
+			bp := &b[p0*ldb+c]
+			i := i0
+			for ; i+avxMR <= i0+rows; i += avxMR {
+				kernel12x32(kc, &j.a[i*rs+p0*cs], rs, cs, bp, ldb, &j.c[i*j.ldc+c], j.ldc, j.alpha, beta, mask, accum)
+			}
+			if r := i0 + rows - i; r > 0 {
+				j.edgeAVX(i, r, c, w, p0, kc, rs, cs, bp, ldb, mask, beta, accum)
+			}
+		}
+		beta = 1
+	}
+}
+
+// edgeAVX computes the last r < 12 rows of a column block through
+// zero-padded copies of A and C held on the stack.
+func (j *job) edgeAVX(i, r, c, w, p0, kc, rs, cs int, bp *float32, ldb int, mask uint32, beta float32, accum bool) {
+	var sa [avxMR * avxKCMax]float32
+	var sc [avxMR * avxNR]float32
+	for ii := range r {
+		row := sa[ii*kc : ii*kc+kc]
+		base := (i+ii)*rs + p0*cs
+		for p := range row {
+			row[p] = j.a[base+p*cs]
+		}
+		if accum {
+			copy(sc[ii*avxNR:ii*avxNR+w], j.c[(i+ii)*j.ldc+c:])
+		}
+	}
+	kernel12x32(kc, &sa[0], kc, 1, bp, ldb, &sc[0], avxNR, j.alpha, beta, mask, accum)
+	for ii := range r {
+		copy(j.c[(i+ii)*j.ldc+c:(i+ii)*j.ldc+c+w], sc[ii*avxNR:ii*avxNR+w])
+	}
+}
