@@ -20,6 +20,9 @@ func benchFlow(b *testing.B, kind string, g blas.Gemm) *Flow {
 
 func benchGemms() map[string]blas.Gemm {
 	m := map[string]blas.Gemm{"go": blas.NewGo(0)}
+	if g, err := blas.NewAVX512(0); err == nil {
+		m["avx512"] = g
+	}
 	if o, err := blas.LoadOpenBLAS(0); err == nil {
 		m["openblas"] = o
 	}

@@ -71,16 +71,15 @@ func (j *job) packB() {
 		j.bt = make([]float32, k*n)
 	}
 	bt := j.bt[:k*n]
-	b, ldb := j.b, j.ldb
-	// Blocks of 8 B rows keep the 8 read streams and the written rows in L1.
-	for c0 := 0; c0 < n; c0 += 8 {
-		c1 := min(c0+8, n)
-		for c := c0; c < c1; c++ {
-			src := b[c*ldb : c*ldb+k]
-			for p, v := range src {
-				bt[p*n+c] = v
-			}
-		}
+	var idx [16]int32
+	for i := range idx {
+		idx[i] = int32(i * j.ldb)
+	}
+	// 16 rows of B at a time become 16 columns of bt, one gather per row
+	// of bt: a scalar loop here cost 8% of a training step.
+	for c := 0; c < n; c += 16 {
+		w := min(16, n-c)
+		transpose16(&bt[c], &j.b[c*j.ldb], j.ldb, n, k, &idx, uint16(uint32(1)<<w-1))
 	}
 }
 
@@ -103,35 +102,11 @@ func (j *job) tileAVX(i0, rows, c0, cols int) {
 			w := min(avxNR, c0+cols-c)
 			mask := uint32(uint64(1)<<w - 1)
 			bp := &b[p0*ldb+c]
-			i := i0
-			for ; i+avxMR <= i0+rows; i += avxMR {
-				kernel12x32(kc, &j.a[i*rs+p0*cs], rs, cs, bp, ldb, &j.c[i*j.ldc+c], j.ldc, j.alpha, beta, mask, accum)
-			}
-			if r := i0 + rows - i; r > 0 {
-				j.edgeAVX(i, r, c, w, p0, kc, rs, cs, bp, ldb, mask, beta, accum)
+			for i := i0; i < i0+rows; i += avxMR {
+				r := min(avxMR, i0+rows-i)
+				kernels[r](kc, &j.a[i*rs+p0*cs], rs, cs, bp, ldb, &j.c[i*j.ldc+c], j.ldc, j.alpha, beta, mask, accum)
 			}
 		}
 		beta = 1
-	}
-}
-
-// edgeAVX computes the last r < 12 rows of a column block through
-// zero-padded copies of A and C held on the stack.
-func (j *job) edgeAVX(i, r, c, w, p0, kc, rs, cs int, bp *float32, ldb int, mask uint32, beta float32, accum bool) {
-	var sa [avxMR * avxKCMax]float32
-	var sc [avxMR * avxNR]float32
-	for ii := range r {
-		row := sa[ii*kc : ii*kc+kc]
-		base := (i+ii)*rs + p0*cs
-		for p := range row {
-			row[p] = j.a[base+p*cs]
-		}
-		if accum {
-			copy(sc[ii*avxNR:ii*avxNR+w], j.c[(i+ii)*j.ldc+c:])
-		}
-	}
-	kernel12x32(kc, &sa[0], kc, 1, bp, ldb, &sc[0], avxNR, j.alpha, beta, mask, accum)
-	for ii := range r {
-		copy(j.c[(i+ii)*j.ldc+c:(i+ii)*j.ldc+c+w], sc[ii*avxNR:ii*avxNR+w])
 	}
 }

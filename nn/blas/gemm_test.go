@@ -59,6 +59,25 @@ func TestAVX512AllShapes(t *testing.T) {
 	}
 }
 
+// TestAVX512EveryRowCount reaches each of the 12 row-block kernels, with
+// full and partial column blocks, every transpose and beta zero or not.
+func TestAVX512EveryRowCount(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 13))
+	for _, g := range avx512Impls(t, 1) {
+		cases := 0
+		for m := 1; m <= 2*avxMR+1; m++ {
+			for _, n := range []int{5, 32, 45} {
+				for _, k := range []int{1, 13} {
+					ab := alphaBetas[cases%len(alphaBetas)]
+					c := newCase(rng, cases%2 == 0, cases%3 == 0, m, n, k, ab[0], ab[1], cases%2)
+					c.run(t, g)
+					cases++
+				}
+			}
+		}
+	}
+}
+
 // avx512Impls returns AVX-512 Gemms with the given thread counts, or none
 // (with a log line) on a CPU without AVX-512.
 func avx512Impls(t *testing.T, threads ...int) []Gemm {

@@ -5,6 +5,12 @@ package blas
 // hasAVX512 is false off amd64 (or with the purego tag): NewAVX512 refuses.
 const hasAVX512 = false
 
-func kernel12x32(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mask uint32, accum bool) {
-	panic("blas: AVX-512 kernel called on a build without it")
+// kernelFunc matches kernel_amd64.go; kernels is empty here, and never
+// indexed because NewAVX512 refuses to build a Gemm that would use it.
+type kernelFunc func(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mask uint32, accum bool)
+
+var kernels [avxMR + 1]kernelFunc
+
+func transpose16(dst, src *float32, ldsrc, ldd, k int, idx *[16]int32, mask uint16) {
+	panic("blas: AVX-512 transpose called on a build without it")
 }
