@@ -84,7 +84,9 @@ func (j *job) packB() {
 }
 
 // tileAVX computes the rows x cols tile of C at (i0, c0) with the AVX-512
-// kernel, one k slice at a time; beta applies to the first slice only.
+// kernels, one k slice at a time; beta applies to the first slice only.
+// Per block of 32 columns it runs k only over the rows of op(B) that the
+// B spans leave non-zero, and only the row blocks the C spans want.
 func (j *job) tileAVX(i0, rows, c0, cols int) {
 	rs, cs := j.lda, 1
 	if j.transA {
@@ -97,14 +99,27 @@ func (j *job) tileAVX(i0, rows, c0, cols int) {
 	beta := j.beta
 	for p0 := 0; p0 < j.k; p0 += j.plan.kc {
 		kc := min(j.plan.kc, j.k-p0)
-		accum := beta != 0
 		for c := c0; c < c0+cols; c += avxNR {
 			w := min(avxNR, c0+cols-c)
+			iLo, iHi := blockSpan(j.cSpan, c, w, i0, i0+rows)
+			if iLo >= iHi {
+				continue
+			}
+			pLo, pHi := blockSpan(j.bSpan, c, w, p0, p0+kc)
+			if pLo >= pHi {
+				// op(A) op(B) is zero on this block: only beta acts.
+				if beta != 1 {
+					scaleC(iHi-iLo, w, beta, j.c[iLo*j.ldc+c:], j.ldc)
+				}
+				continue
+			}
 			mask := uint32(uint64(1)<<w - 1)
-			bp := &b[p0*ldb+c]
-			for i := i0; i < i0+rows; i += avxMR {
-				r := min(avxMR, i0+rows-i)
-				kernels[r](kc, &j.a[i*rs+p0*cs], rs, cs, bp, ldb, &j.c[i*j.ldc+c], j.ldc, j.alpha, beta, mask, accum)
+			bp := &b[pLo*ldb+c]
+			// Skipped terms are exact zeros, so the result is the dense one
+			// to the last bit.
+			for i := iLo; i < iHi; i += avxMR {
+				r := min(avxMR, iHi-i)
+				kernels[r](pHi-pLo, &j.a[i*rs+pLo*cs], rs, cs, bp, ldb, &j.c[i*j.ldc+c], j.ldc, j.alpha, beta, mask, beta != 0)
 			}
 		}
 		beta = 1

@@ -1,6 +1,7 @@
 package blas
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -93,6 +94,23 @@ func helper(jobs <-chan *job) {
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C; see Gemm.
 func (g *Go) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	g.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil, nil)
+}
+
+// SgemmRanged is Sgemm that skips the blocks the spans show to be zero or
+// unwanted (see Ranged). Only the AVX-512 kernel uses the hints; the gonum
+// tiles compute everything.
+func (g *Go) SgemmRanged(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bSpan, cSpan []Span) {
+	if (bSpan != nil && len(bSpan) != n) || (cSpan != nil && len(cSpan) != n) {
+		panic(fmt.Sprintf("blas: %d B spans and %d C spans for n=%d", len(bSpan), len(cSpan), n))
+	}
+	if !g.avx {
+		bSpan, cSpan = nil, nil
+	}
+	g.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bSpan, cSpan)
+}
+
+func (g *Go) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bSpan, cSpan []Span) {
 	checkSgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
@@ -105,6 +123,7 @@ func (g *Go) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 	}
 	j := g.getJob()
 	j.set(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, g.plan(m, n, k))
+	j.bSpan, j.cSpan = bSpan, cSpan
 	if g.avx {
 		j.avx = true
 		if transB {
@@ -185,6 +204,7 @@ type job struct {
 	tilesN, tiles  int
 	avx            bool
 	bt             []float32 // op(B) stored k x n when the AVX path transposes it
+	bSpan, cSpan   []Span    // structure hints of SgemmRanged (AVX path only)
 
 	next atomic.Int64 // next tile index to claim
 	wg   sync.WaitGroup
@@ -205,7 +225,7 @@ func (j *job) set(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 
 // release drops the references to the caller's matrices so a pooled job
 // does not keep them alive.
-func (j *job) release() { j.a, j.b, j.c = nil, nil, nil }
+func (j *job) release() { j.a, j.b, j.c, j.bSpan, j.cSpan = nil, nil, nil, nil, nil }
 
 // work claims and computes tiles until none are left.
 func (j *job) work() {
