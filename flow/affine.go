@@ -19,7 +19,8 @@ func (m affine) alpha(a float32) float32 {
 	return m.c * vec.Tanh32(a/m.c)
 }
 
-// alphas writes the bounded log-scales of raw outputs a into dst and
+// alphas writes the bounded log-scales of raw outputs a into dst (which may
+// be a itself) and
 // exp(sign*alpha) into scale, one vectorised pass each: sign -1 for the
 // ToLatent direction, +1 for ToData.
 func (m affine) alphas(dst, scale, a []float32, sign float32) {

@@ -14,6 +14,13 @@ var hasAVX2 = cpu.X86.HasAVX2
 // it to compare the two paths.
 var useAVX2 = hasAVX2
 
+// hasAVX512 reports whether the 16-lane exp and tanh can run; useAVX512
+// selects them (with useAVX2 also set), and tests flip it.
+var (
+	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F
+	useAVX512 = hasAVX512
+)
+
 // The assembly kernels handle whole groups of 8 values (columns for the
 // row-wise kernels, elements otherwise); the wrappers below check bounds
 // first, since the assembly does not, and finish the tails.
@@ -32,6 +39,12 @@ func expAVX2(dst, x []float32, s float32)
 
 //go:noescape
 func tanhAVX2(dst, x []float32, c, inv float32)
+
+//go:noescape
+func expAVX512(dst, x []float32, s float32)
+
+//go:noescape
+func tanhAVX512(dst, x []float32, c, inv float32)
 
 //go:noescape
 func adamAVX2(w, g, m, v []float32, k *[7]float32)
@@ -89,6 +102,11 @@ func exp(dst, x []float32, s float32) {
 		return
 	}
 	dst = dst[:len(x)]
+	if useAVX512 {
+		n16 := len(x) &^ 15
+		expAVX512(dst[:n16], x[:n16], s)
+		dst, x = dst[n16:], x[n16:]
+	}
 	n8 := len(x) &^ 7
 	expAVX2(dst[:n8], x[:n8], s)
 	if n8 < len(x) {
@@ -106,6 +124,11 @@ func tanhScaled(dst, x []float32, c float32) {
 	}
 	dst = dst[:len(x)]
 	inv := 1 / c
+	if useAVX512 {
+		n16 := len(x) &^ 15
+		tanhAVX512(dst[:n16], x[:n16], c, inv)
+		dst, x = dst[n16:], x[n16:]
+	}
 	n8 := len(x) &^ 7
 	tanhAVX2(dst[:n8], x[:n8], c, inv)
 	if n8 < len(x) {

@@ -404,3 +404,149 @@ adloop:
 addone:
 	VZEROUPPER
 	RET
+
+// The AVX-512 versions below are the AVX2 ones above with 16 lanes: the same
+// operations in the same order (still no fused multiply-adds), so all three
+// paths give identical bits. Blends become mask-register moves.
+
+TEXT ·expAVX512(SB), NOSPLIT, $0-52
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+	VBROADCASTSS s+48(FP), Z15
+	VBROADCASTSS consts<>+0(SB), Z14
+	VBROADCASTSS consts<>+4(SB), Z13
+	VBROADCASTSS consts<>+8(SB), Z12
+	VBROADCASTSS consts<>+12(SB), Z11
+	VBROADCASTSS consts<>+16(SB), Z10
+	VBROADCASTSS consts<>+20(SB), Z9
+	VBROADCASTSS consts<>+24(SB), Z8
+	VBROADCASTSS consts<>+28(SB), Z7
+	VBROADCASTSS consts<>+32(SB), Z6
+	VBROADCASTSS consts<>+36(SB), Z5
+	VBROADCASTSS consts<>+40(SB), Z4
+	XORQ AX, AX
+
+exloop512:
+	CMPQ AX, CX
+	JGE  exdone512
+	VMULPS  (SI)(AX*4), Z15, Z0 // v = s*x
+	VMULPS  Z14, Z0, Z1
+	VADDPS  Z13, Z1, Z1         // t = v*log2e + magic: n in the low bits
+	VSUBPS  Z13, Z1, Z2         // n = t - magic
+	VMULPS  Z12, Z2, Z3
+	VSUBPS  Z3, Z0, Z0          // r = v - n*ln2h
+	VMULPS  Z11, Z2, Z3
+	VSUBPS  Z3, Z0, Z0          // r -= n*ln2l
+	VMULPS  Z10, Z0, Z3
+	VADDPS  Z9, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VADDPS  Z8, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VADDPS  Z7, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VADDPS  Z6, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VADDPS  Z5, Z3, Z3          // p
+	VMULPS  Z0, Z3, Z3
+	VMULPS  Z0, Z3, Z3
+	VADDPS  Z0, Z3, Z3
+	VADDPS  Z4, Z3, Z3          // p*r*r + r + 1
+	VPSLLD  $23, Z1, Z1         // n<<23 (the magic bits shift out)
+	VPADDD  Z1, Z3, Z3
+	VMOVUPS Z3, (DI)(AX*4)
+	ADDQ    $16, AX
+	JMP     exloop512
+
+exdone512:
+	VZEROUPPER
+	RET
+
+TEXT ·tanhAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+	VBROADCASTSS c+48(FP), Z8
+	VBROADCASTSS inv+52(FP), Z15
+	VBROADCASTSS consts<>+0(SB), Z14
+	VBROADCASTSS consts<>+4(SB), Z13
+	VBROADCASTSS consts<>+8(SB), Z12
+	VBROADCASTSS consts<>+12(SB), Z11
+	VBROADCASTSS consts<>+72(SB), Z10
+	VBROADCASTSS consts<>+40(SB), Z9
+	XORQ AX, AX
+
+thloop512:
+	CMPQ AX, CX
+	JGE  thdone512
+	VMULPS       (SI)(AX*4), Z15, Z0 // u = x*inv
+	VPANDD       Z10, Z0, Z1         // |u|
+	VBROADCASTSS consts<>+68(SB), Z6
+	VMINPS       Z1, Z6, Z2          // min(|u|, 10), NaN kept
+	VADDPS       Z2, Z2, Z2          // a = 2*min(|u|, 10)
+	VMULPS       Z14, Z2, Z3
+	VADDPS       Z13, Z3, Z3         // t = a*log2e + magic
+	VSUBPS       Z13, Z3, Z4         // n
+	VMULPS       Z12, Z4, Z5
+	VSUBPS       Z5, Z2, Z2          // r = a - n*ln2h
+	VMULPS       Z11, Z4, Z5
+	VSUBPS       Z5, Z2, Z2          // r -= n*ln2l
+	VBROADCASTSS consts<>+16(SB), Z5
+	VMULPS       Z2, Z5, Z5
+	VBROADCASTSS consts<>+20(SB), Z6
+	VADDPS       Z6, Z5, Z5
+	VMULPS       Z2, Z5, Z5
+	VBROADCASTSS consts<>+24(SB), Z6
+	VADDPS       Z6, Z5, Z5
+	VMULPS       Z2, Z5, Z5
+	VBROADCASTSS consts<>+28(SB), Z6
+	VADDPS       Z6, Z5, Z5
+	VMULPS       Z2, Z5, Z5
+	VBROADCASTSS consts<>+32(SB), Z6
+	VADDPS       Z6, Z5, Z5
+	VMULPS       Z2, Z5, Z5
+	VBROADCASTSS consts<>+36(SB), Z6
+	VADDPS       Z6, Z5, Z5
+	VMULPS       Z2, Z5, Z5
+	VMULPS       Z2, Z5, Z5
+	VADDPS       Z2, Z5, Z5
+	VADDPS       Z9, Z5, Z5
+	VPSLLD       $23, Z3, Z3
+	VPADDD       Z3, Z5, Z5          // e = exp(a)
+	VADDPS       Z9, Z5, Z5          // e + 1
+	VBROADCASTSS consts<>+76(SB), Z2
+	VDIVPS       Z5, Z2, Z2          // 2/(e+1)
+	VSUBPS       Z2, Z9, Z2          // 1 - 2/(e+1)
+	VBROADCASTSS consts<>+80(SB), Z6
+	VCMPPS       $14, Z6, Z1, K1     // |u| > 9
+	VMOVAPS      Z9, K1, Z2          // 1 there
+	VPANDND      Z0, Z10, Z3         // sign bit of u
+	VPXORD       Z3, Z2, Z2          // large-|u| result
+	VMULPS       Z0, Z0, Z3          // z = u*u
+	VBROADCASTSS consts<>+44(SB), Z4
+	VMULPS       Z3, Z4, Z4
+	VBROADCASTSS consts<>+48(SB), Z6
+	VADDPS       Z6, Z4, Z4
+	VMULPS       Z3, Z4, Z4
+	VBROADCASTSS consts<>+52(SB), Z6
+	VADDPS       Z6, Z4, Z4
+	VMULPS       Z3, Z4, Z4
+	VBROADCASTSS consts<>+56(SB), Z6
+	VADDPS       Z6, Z4, Z4
+	VMULPS       Z3, Z4, Z4
+	VBROADCASTSS consts<>+60(SB), Z6
+	VADDPS       Z6, Z4, Z4
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z0, Z4, Z4
+	VADDPS       Z0, Z4, Z4          // q*z*u + u: small-|u| result
+	VBROADCASTSS consts<>+64(SB), Z6
+	VCMPPS       $1, Z6, Z1, K2      // |u| < 0.625
+	VMOVAPS      Z4, K2, Z2
+	VMULPS       Z2, Z8, Z2          // c*tanh(u)
+	VMOVUPS      Z2, (DI)(AX*4)
+	ADDQ         $16, AX
+	JMP          thloop512
+
+thdone512:
+	VZEROUPPER
+	RET

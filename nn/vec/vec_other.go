@@ -2,11 +2,15 @@
 
 package vec
 
-// hasAVX2 and useAVX2 mirror vec_amd64.go so that the tests build
+// hasAVX2, useAVX2 and their AVX-512 twins mirror vec_amd64.go so that the tests build
 // everywhere; off amd64 there is only the Go path.
 const hasAVX2 = false
 
 var useAVX2 = false
+
+const hasAVX512 = false
+
+var useAVX512 = false
 
 func reluBias(y, b []float32, rows int)      { reluBiasGo(y, b, rows, 0) }
 func reluGradMask(g, post []float32)         { reluGradMaskGo(g, post) }

@@ -23,10 +23,18 @@ func eachPath(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
-// withPath runs f on one path and restores the switch.
+// withPath runs f on one path (AVX2 assembly without the AVX-512 kernels
+// when asm) and restores the switches.
 func withPath(asm bool, f func()) {
-	defer func(old bool) { useAVX2 = old }(useAVX2)
-	useAVX2 = asm
+	defer func(old, old512 bool) { useAVX2, useAVX512 = old, old512 }(useAVX2, useAVX512)
+	useAVX2, useAVX512 = asm, false
+	f()
+}
+
+// withAVX512 runs f with the AVX-512 exp and tanh on.
+func withAVX512(f func()) {
+	defer func(old, old512 bool) { useAVX2, useAVX512 = old, old512 }(useAVX2, useAVX512)
+	useAVX2, useAVX512 = true, true
 	f()
 }
 
@@ -277,10 +285,14 @@ func TestTanhScaled(t *testing.T) {
 	})
 }
 
-// The two paths of Exp and TanhScaled give identical bits (NaN aside).
+// The paths of Exp and TanhScaled (Go, AVX2, AVX-512) give identical bits
+// (NaN aside), tails included.
 func TestTranscendentalPathsAgree(t *testing.T) {
 	if !hasAVX2 {
 		t.Skip("no AVX2")
+	}
+	if !hasAVX512 {
+		t.Log("no AVX-512: its exp and tanh not tested")
 	}
 	rng := rand.New(rand.NewPCG(12, 13))
 	x := expInputs(rng, 100003)
@@ -288,6 +300,10 @@ func TestTranscendentalPathsAgree(t *testing.T) {
 	withPath(false, func() { Exp(a, x, 1) })
 	withPath(true, func() { Exp(b, x, 1) })
 	sameBits(t, "exp", b, a)
+	if hasAVX512 {
+		withAVX512(func() { Exp(b, x, 1) })
+		sameBits(t, "exp avx512", b, a)
+	}
 	for i := range x {
 		x[i] /= 8
 		if i%7 == 0 { // around the branch points |u| = 0.625 and 9
@@ -304,6 +320,10 @@ func TestTranscendentalPathsAgree(t *testing.T) {
 	withPath(false, func() { TanhScaled(a, x, 6) })
 	withPath(true, func() { TanhScaled(b, x, 6) })
 	sameBits(t, "tanh", b, a)
+	if hasAVX512 {
+		withAVX512(func() { TanhScaled(b, x, 6) })
+		sameBits(t, "tanh avx512", b, a)
+	}
 }
 
 func TestAdamStep(t *testing.T) {
