@@ -20,9 +20,8 @@ func (m affine) alpha(a float32) float32 {
 }
 
 // alphas writes the bounded log-scales of raw outputs a into dst (which may
-// be a itself) and
-// exp(sign*alpha) into scale, one vectorised pass each: sign -1 for the
-// ToLatent direction, +1 for ToData.
+// be a itself) and exp(sign*alpha) into scale, one vectorised pass each:
+// sign -1 for the ToLatent direction, +1 for ToData.
 func (m affine) alphas(dst, scale, a []float32, sign float32) {
 	vec.TanhScaled(dst, a, m.c)
 	vec.Exp(scale, dst, sign)
