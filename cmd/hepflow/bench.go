@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
 
@@ -20,6 +21,10 @@ const benchExamples = `  # hepflow and the PyTorch reference side by side (needs
 
   # the portable pure-Go GEMM only, 5 s per mode, JSON
   hepflow bench --impl go --seconds 5 --json
+
+  # where the training time goes: CPU profile, then go tool pprof -top
+  hepflow bench --mode train --impl avx512 --reference '' --cpuprofile prof
+  go tool pprof -top hepflow prof-train-avx512.pprof
 `
 
 // benchImpls is the default --impl: every backend, the AVX-512 kernel only
@@ -33,7 +38,7 @@ func benchImpls() string {
 
 func runBench(ctx context.Context, args []string, e *env) error {
 	var c common
-	var modes, impls, reference, python, flowKind string
+	var modes, impls, reference, python, flowKind, profile string
 	var seconds float64
 	var child bool
 	fs := newFlags("bench", "bench [--mode train,logprob,sample] [--impl avx512,openblas,go] [--reference torch_maf.py] [--json]", benchExamples, e)
@@ -44,6 +49,7 @@ func runBench(ctx context.Context, args []string, e *env) error {
 	fs.StringVar(&reference, "reference", "../shared/bench/torch_maf.py", "PyTorch reference script; skipped when missing or when torch is not installed (empty: skip)")
 	fs.StringVar(&python, "python", "/usr/bin/python3", "python with torch for the reference")
 	fs.Float64Var(&seconds, "seconds", 10, "measuring time per mode and implementation")
+	fs.StringVar(&profile, "cpuprofile", "", "write a CPU profile of each measurement to PREFIX-MODE-IMPL.pprof")
 	fs.BoolVar(&child, "child", false, "internal: measure one mode and implementation in this process and print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -61,7 +67,14 @@ func runBench(ctx context.Context, args []string, e *env) error {
 		}
 		cfg := benchmark.Standard(modes)
 		cfg.Flow, cfg.Seconds = flowKind, seconds
+		stop, err := startProfile(profile)
+		if err != nil {
+			return err
+		}
 		r, err := benchmark.Run(ctx, cfg, g, c.threads)
+		if perr := stop(); err == nil {
+			err = perr
+		}
 		if err != nil {
 			return err
 		}
@@ -91,8 +104,16 @@ func runBench(ctx context.Context, args []string, e *env) error {
 	for _, mode := range splitList(modes) {
 		r := row{Mode: mode, Ratios: map[string]float64{}}
 		for _, impl := range splitList(impls) {
-			cmd := exec.CommandContext(ctx, self, "bench", "--child", "--mode", mode, "--impl", impl, "--flow", flowKind,
-				"--seconds", fmt.Sprint(seconds), "--threads", fmt.Sprint(c.threads))
+			args := []string{"bench", "--child", "--mode", mode, "--impl", impl, "--flow", flowKind,
+				"--seconds", fmt.Sprint(seconds), "--threads", fmt.Sprint(c.threads)}
+			if profile != "" {
+				p := fmt.Sprintf("%s-%s-%s.pprof", profile, mode, impl)
+				if err := checkOutput("cpuprofile", p, c.force); err != nil {
+					return err
+				}
+				args = append(args, "--cpuprofile", p)
+			}
+			cmd := exec.CommandContext(ctx, self, args...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
@@ -142,4 +163,27 @@ func runBench(ctx context.Context, args []string, e *env) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// startProfile starts a CPU profile written to path (nothing when path is
+// empty) and returns the function that stops it and closes the file.
+func startProfile(path string) (func() error, error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile %s: %w", path, err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("--cpuprofile %s: %w", path, err)
+		}
+		return nil
+	}, nil
 }
