@@ -92,15 +92,7 @@ func (l *Dense) Backward(g blas.Gemm, gx, gy, x []float32, rows int) {
 	}
 }
 
-func addBias(y, b []float32, rows int) {
-	n := len(b)
-	for r := 0; r < rows; r++ {
-		row := y[r*n : r*n+n]
-		for j, v := range b {
-			row[j] += v
-		}
-	}
-}
+func addBias(y, b []float32, rows int) { vec.AddBias(y, b, rows) }
 
 // sumRows adds the rows of g into dst (bias gradients), in row order.
 func sumRows(dst, g []float32, rows int) {

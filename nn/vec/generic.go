@@ -21,6 +21,17 @@ func reluBiasGo(y, b []float32, rows, from int) {
 	}
 }
 
+func addBiasGo(y, b []float32, rows, from int) {
+	n := len(b)
+	b = b[from:]
+	for r := 0; r < rows; r++ {
+		row := y[r*n+from : r*n+n]
+		for j, v := range b {
+			row[j] += v
+		}
+	}
+}
+
 // reluGradMaskGo is branch-free: the bits of |post| are zero exactly where
 // the gradient must be cut, and a sign pattern that a branch predictor
 // cannot learn costs nothing.

@@ -15,6 +15,10 @@ package vec
 // bits unless its sign bit is set, when it becomes 0.
 func ReluBias(y, b []float32, rows int) { reluBias(y, b, rows) }
 
+// AddBias adds b to each of rows consecutive rows of len(b) values in y:
+// y[r*n+j] += b[j].
+func AddBias(y, b []float32, rows int) { addBias(y, b, rows) }
+
 // ReluGradMask zeroes g[i] wherever post[i] is +0 or -0 (the ReLU output is
 // zero, so the gradient is cut). NaN in post keeps g[i].
 func ReluGradMask(g, post []float32) { reluGradMask(g, post) }

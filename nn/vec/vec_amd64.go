@@ -29,6 +29,9 @@ var (
 func reluBiasAVX2(y, b []float32, rows int)
 
 //go:noescape
+func addBiasAVX2(y, b []float32, rows int)
+
+//go:noescape
 func reluGradAVX2(g, post []float32)
 
 //go:noescape
@@ -66,6 +69,19 @@ func reluBias(y, b []float32, rows int) {
 	reluBiasAVX2(y, b, rows)
 	if n8 := n &^ 7; n8 < n {
 		reluBiasGo(y, b, rows, n8)
+	}
+}
+
+func addBias(y, b []float32, rows int) {
+	n := len(b)
+	if !useAVX2 || rows <= 0 || n == 0 {
+		addBiasGo(y, b, rows, 0)
+		return
+	}
+	checkRows(y, n, rows)
+	addBiasAVX2(y, b, rows)
+	if n8 := n &^ 7; n8 < n {
+		addBiasGo(y, b, rows, n8)
 	}
 }
 

@@ -550,3 +550,58 @@ thloop512:
 thdone512:
 	VZEROUPPER
 	RET
+
+// func addBiasAVX2(y, b []float32, rows int)
+// Columns [0, len(b)&^7) of each row: y = y+b.
+TEXT ·addBiasAVX2(SB), NOSPLIT, $0-56
+	MOVQ y_base+0(FP), DI
+	MOVQ b_base+24(FP), SI
+	MOVQ b_len+32(FP), CX
+	MOVQ rows+48(FP), DX
+	MOVQ CX, R8
+	ANDQ $-8, R8          // R8 = columns done here
+	JZ   abdone
+	TESTQ DX, DX
+	JLE  abdone
+	SHLQ $2, CX           // CX = row stride in bytes
+	MOVQ R8, R9
+	SUBQ $32, R9          // R9 = last start of a 32-column block
+
+abrow:
+	XORQ AX, AX
+
+ab32:
+	CMPQ AX, R9
+	JGT  ab8
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS 32(DI)(AX*4), Y1
+	VMOVUPS 64(DI)(AX*4), Y2
+	VMOVUPS 96(DI)(AX*4), Y3
+	VADDPS  (SI)(AX*4), Y0, Y0
+	VADDPS  32(SI)(AX*4), Y1, Y1
+	VADDPS  64(SI)(AX*4), Y2, Y2
+	VADDPS  96(SI)(AX*4), Y3, Y3
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
+	ADDQ    $32, AX
+	JMP     ab32
+
+ab8:
+	CMPQ AX, R8
+	JGE  abnext
+	VMOVUPS (DI)(AX*4), Y0
+	VADDPS  (SI)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     ab8
+
+abnext:
+	ADDQ CX, DI
+	DECQ DX
+	JNZ  abrow
+
+abdone:
+	VZEROUPPER
+	RET

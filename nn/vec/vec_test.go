@@ -119,6 +119,32 @@ func TestReluBias(t *testing.T) {
 	})
 }
 
+func TestAddBias(t *testing.T) {
+	eachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 3))
+		for _, n := range []int{1, 3, 7, 8, 9, 16, 28, 31, 32, 33, 56, 67, 128} {
+			for _, rows := range []int{0, 1, 2, 5} {
+				y0, b := special(rng, rows*n), special(rng, n)
+				y, check := guarded(t, y0)
+				AddBias(y, b, rows)
+				check()
+				for i, v := range y0 {
+					want := v + b[i%n]
+					if math.IsNaN(float64(want)) {
+						if !math.IsNaN(float64(y[i])) {
+							t.Fatalf("n=%d rows=%d: %v+%v = %v, want NaN", n, rows, v, b[i%n], y[i])
+						}
+						continue
+					}
+					if math.Float32bits(y[i]) != math.Float32bits(want) {
+						t.Fatalf("n=%d rows=%d: %v+%v = %v, want %v", n, rows, v, b[i%n], y[i], want)
+					}
+				}
+			}
+		}
+	})
+}
+
 func TestReluGradMask(t *testing.T) {
 	eachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 4))
@@ -382,6 +408,7 @@ func TestShortSlicesPanic(t *testing.T) {
 	eachPath(t, func(t *testing.T) {
 		for name, f := range map[string]func(){
 			"ReluBias": func() { ReluBias(make([]float32, 15), make([]float32, 8), 2) },
+			"AddBias":  func() { AddBias(make([]float32, 15), make([]float32, 8), 2) },
 			"SumRows":  func() { SumRows(make([]float32, 8), make([]float32, 15), 2) },
 			"Exp":      func() { Exp(make([]float32, 8), make([]float32, 9), 1) },
 		} {
