@@ -9,13 +9,11 @@ import (
 // straight from A and B as stored (A is read by broadcasts along either of
 // its strides, B by rows), so only a transposed B is copied, once per call.
 const (
-	avxMR     = 12
-	avxNR     = 32
-	avxMCMax  = 96
-	avxNCMax  = 128
-	avxKCMax  = 384
-	avxMCMin  = avxMR
-	avxNCMinA = avxNR
+	avxMR    = 12 // rows of C per kernel call (at most)
+	avxNR    = 32 // columns of C per kernel call (at most)
+	avxMCMax = 96
+	avxNCMax = 128
+	avxKCMax = 384
 )
 
 // ErrNoAVX512 is returned by NewAVX512 on a CPU (or OS) without AVX-512F.
@@ -24,9 +22,9 @@ var ErrNoAVX512 = errors.New("blas: this CPU or OS does not support AVX-512")
 // HasAVX512 reports whether NewAVX512 can be used on this machine.
 func HasAVX512() bool { return hasAVX512 }
 
-// NewAVX512 returns the Go Gemm with its tiles computed by an AVX-512
-// assembly micro-kernel (12 x 32 blocks, fused multiply-adds) instead of
-// gonum's SSE loops: on CPUs with full-width AVX-512 units it runs close to
+// NewAVX512 returns the Go Gemm with its tiles computed by AVX-512 assembly
+// micro-kernels (blocks of up to 12 x 32, fused multiply-adds) instead of
+// gonum's SSE loops, and the hints of SgemmRanged used: on CPUs with full-width AVX-512 units it runs close to
 // twice as fast as OpenBLAS's AVX2 kernels. threads <= 0 means
 // runtime.GOMAXPROCS(0).
 func NewAVX512(threads int) (*Go, error) {
@@ -50,10 +48,10 @@ func (g *Go) planAVX(m, n, k int) tilePlan {
 	want := 2 * g.threads
 	for ceilDiv(m, p.mc)*ceilDiv(n, p.nc) < want {
 		switch {
-		case p.mc > avxMCMin:
-			p.mc = max(avxMCMin, roundUp(ceilDiv(p.mc, 2), avxMR))
-		case p.nc > avxNCMinA:
-			p.nc = max(avxNCMinA, roundUp(ceilDiv(p.nc, 2), avxNR))
+		case p.mc > avxMR:
+			p.mc = max(avxMR, roundUp(ceilDiv(p.mc, 2), avxMR))
+		case p.nc > avxNR:
+			p.nc = max(avxNR, roundUp(ceilDiv(p.nc, 2), avxNR))
 		default:
 			return p
 		}

@@ -35,14 +35,15 @@ const (
 
 // Go is the pure-Go Gemm (no cgo): C is cut into tiles shared among Threads
 // goroutines, and each tile, one k slice at a time, is computed by gonum's
-// serial Sgemm. It is safe for concurrent use and allocates nothing per call
-// once warmed up. Create it with NewGo.
+// serial Sgemm (NewGo) or by AVX-512 assembly kernels (NewAVX512, see
+// avx512.go). It is safe for concurrent use and allocates nothing per call
+// once warmed up.
 //
 // gonum's kernels were measured against a packed, 4x2 register-blocked
 // kernel in plain Go: the plain-Go kernel peaks at 9-12 GFLOP/s per core
 // (scalar float32 arithmetic, limited by Go's register allocator) against
-// gonum's 16-24, so the tiles go to gonum. Like gonum (and unlike OpenBLAS)
-// it skips terms whose op(A) element times alpha is zero, so a NaN or Inf in
+// gonum's 16-24, so the portable tiles go to gonum. Like gonum (and unlike
+// OpenBLAS and the AVX-512 kernels) the gonum path skips terms whose op(A) element times alpha is zero, so a NaN or Inf in
 // op(B) facing a zero in op(A) does not reach C.
 type Go struct {
 	threads int
@@ -123,12 +124,9 @@ func (g *Go) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 	}
 	j := g.getJob()
 	j.set(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, g.plan(m, n, k))
-	j.bSpan, j.cSpan = bSpan, cSpan
-	if g.avx {
-		j.avx = true
-		if transB {
-			j.packB()
-		}
+	j.avx, j.bSpan, j.cSpan = g.avx, bSpan, cSpan
+	if g.avx && transB {
+		j.packB() // once per call, before the tiles share it
 	}
 	if g.jobs != nil {
 		// The channel holds threads-1 entries, so these sends only wait
@@ -217,7 +215,6 @@ func (j *job) set(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	j.a, j.b, j.c = a, b, c
 	j.lda, j.ldb, j.ldc = lda, ldb, ldc
 	j.plan = p
-	j.avx = false
 	j.tilesN = ceilDiv(n, p.nc)
 	j.tiles = ceilDiv(m, p.mc) * j.tilesN
 	j.next.Store(0)
