@@ -5,7 +5,6 @@ import (
 
 	"hepflow/nn"
 	"hepflow/nn/blas"
-	"hepflow/nn/vec"
 )
 
 // madeInverter inverts a MAF block in one masked pass instead of D full
@@ -18,14 +17,24 @@ import (
 // To make "units of degree <= k" a prefix, hidden units are sorted by degree
 // (a relabelling that leaves the function unchanged) and the output columns
 // are interleaved as (mu_1, a_1, mu_2, a_2, ...).
+//
+// Each step adds only a handful of units (128 hidden units over 27 degrees),
+// so activations are stored transposed, one row of rows values per unit:
+// a step's product is then a few rows of C by a wide row of events, which
+// fills the vector registers, where the row-major layout made a tall matrix
+// a few columns wide. Row 0 of every activation matrix holds ones and row 0
+// of every weight matrix the biases, so a product includes its bias.
 type madeInverter struct {
 	d      int
 	act    nn.Activation
-	w, b   [][]float32 // permuted weights (In x Out) and biases, per layer
+	w      [][]float32 // per layer, (1+In) x Out: biases, then the sorted weights
 	counts [][]int     // counts[l][k]: units of hidden layer l with degree <= k
-	h      [][]float32 // hidden activations, rows x H_l
-	o      []float32   // rows x 2 outputs of the current dimension
+
 	rows   int
+	xT, zT []float32   // (1+d) x rows (ones, then x_1..x_d) and d x rows
+	hT     [][]float32 // per hidden layer, (1+H_l) x rows
+	oT     []float32   // 2 x rows: mu and a of the current dimension
+	al, sc []float32   // rows: bounded log-scale and its exp
 }
 
 // load copies the MADE's current weights into the sorted layout.
@@ -39,7 +48,6 @@ func (v *madeInverter) load(made *nn.MLP, d int) {
 	if v.counts == nil {
 		v.counts = make([][]int, len(hid))
 		v.w = make([][]float32, len(made.Layers))
-		v.b = make([][]float32, len(made.Layers))
 	}
 	for l, deg := range hid {
 		order := make([]int, len(deg))
@@ -60,8 +68,8 @@ func (v *madeInverter) load(made *nn.MLP, d int) {
 	v.d, v.act = d, made.Act
 	for l, layer := range made.Layers {
 		in, out := layer.In, layer.Out
-		if len(v.w[l]) != in*out {
-			v.w[l], v.b[l] = make([]float32, in*out), make([]float32, out)
+		if len(v.w[l]) != (1+in)*out {
+			v.w[l] = make([]float32, (1+in)*out)
 		}
 		rowOf := func(i int) int { return i } // input index in the original layer
 		if l > 0 {
@@ -73,56 +81,45 @@ func (v *madeInverter) load(made *nn.MLP, d int) {
 			}
 			return (j%2)*d + j/2 // interleave (mu_k, a_k)
 		}
+		w := v.w[l]
+		for j := 0; j < out; j++ {
+			w[j] = layer.B.Value[colOf(j)]
+		}
 		for i := 0; i < in; i++ {
 			src := layer.W.Value[rowOf(i)*out:]
-			dst := v.w[l][i*out : (i+1)*out]
+			dst := w[(1+i)*out : (2+i)*out]
 			for j := range dst {
 				dst[j] = src[colOf(j)]
 			}
-		}
-		for j := 0; j < out; j++ {
-			v.b[l][j] = layer.B.Value[colOf(j)]
 		}
 	}
 }
 
 func (v *madeInverter) ensure(rows int) {
-	if rows <= v.rows && v.h != nil {
+	if rows <= v.rows && v.hT != nil {
 		return
 	}
-	v.h = make([][]float32, len(v.counts))
+	d := v.d
+	v.xT, v.zT = make([]float32, (1+d)*rows), make([]float32, d*rows)
+	v.hT = make([][]float32, len(v.counts))
 	for l, c := range v.counts {
-		v.h[l] = make([]float32, rows*c[v.d])
+		v.hT[l] = make([]float32, (1+c[d])*rows)
 	}
-	v.o = make([]float32, rows*2)
+	v.oT = make([]float32, 2*rows)
+	v.al, v.sc = make([]float32, rows), make([]float32, rows)
 	v.rows = rows
 }
 
-// block computes n output columns of layer l, starting at weight column wc,
-// into dst[:, dc:dc+n]: act?(src[:, :k] W[:k, wc:wc+n] + b[wc:wc+n]).
-func (v *madeInverter) block(g blas.Gemm, l int, dst []float32, ldd, dc int, src []float32, lds, k, wc, n, rows int, activate bool) {
+// units writes hidden units [u0, u0+n) of layer l (columns of its weights)
+// into rows 1+u0.. of dst from the first k rows (ones included) of src, both
+// with rows values per row, and applies the activation.
+func (v *madeInverter) units(g blas.Gemm, l int, dst, src []float32, k, u0, n, rows int) {
 	if n == 0 {
 		return
 	}
-	w, b := v.w[l], v.b[l]
-	ldw := len(b)
-	if k > 0 {
-		g.Sgemm(false, false, rows, n, k, 1, src, lds, w[wc:], ldw, 0, dst[dc:], ldd)
-	}
-	bias := b[wc : wc+n]
-	for r := 0; r < rows; r++ {
-		row := dst[r*ldd+dc : r*ldd+dc+n]
-		if k == 0 {
-			copy(row, bias)
-		} else {
-			for j := range row {
-				row[j] += bias[j]
-			}
-		}
-		if activate {
-			v.act.Apply(row, row)
-		}
-	}
+	c := dst[(1+u0)*rows : (1+u0+n)*rows]
+	g.Sgemm(true, false, n, rows, k, 1, v.w[l][u0:], v.counts[l][v.d], src, rows, 0, c, rows)
+	v.act.Apply(c, c)
 }
 
 // invert writes x = T^-1(z) for a MAF block with bounded log-scales m and
@@ -130,26 +127,58 @@ func (v *madeInverter) block(g blas.Gemm, l int, dst []float32, ldd, dc int, src
 func (v *madeInverter) invert(g blas.Gemm, m affine, x, z []float32, rows int, logdet []float64) {
 	v.ensure(rows)
 	d, nl := v.d, len(v.counts)
+	xT, zT := v.xT[:(1+d)*rows], v.zT[:d*rows]
+	ones := func(a []float32) {
+		for i := range a[:rows] {
+			a[i] = 1
+		}
+	}
+	ones(xT)
+	for _, h := range v.hT {
+		ones(h)
+	}
+	transpose(zT, rows, z, d, rows, d)
+	oT, al, sc := v.oT[:2*rows], v.al[:rows], v.sc[:rows]
 	for j := 0; j < d; j++ {
 		if j > 0 {
 			for l := 0; l < nl; l++ {
 				c := v.counts[l]
-				H := c[d]
-				if l == 0 {
-					v.block(g, 0, v.h[0], H, c[j-1], x, d, j, c[j-1], c[j]-c[j-1], rows, true)
-				} else {
-					prev := v.counts[l-1]
-					v.block(g, l, v.h[l], H, c[j-1], v.h[l-1], prev[d], prev[j], c[j-1], c[j]-c[j-1], rows, true)
+				src, k := xT, 1+j
+				if l > 0 {
+					src, k = v.hT[l-1], 1+v.counts[l-1][j]
 				}
+				v.units(g, l, v.hT[l], src, k, c[j-1], c[j]-c[j-1], rows)
 			}
 		}
-		last := v.counts[nl-1]
-		v.block(g, nl, v.o, 2, 0, v.h[nl-1], last[d], last[j], 2*j, 2, rows, false)
-		for r := 0; r < rows; r++ {
-			mu, a := v.o[2*r], v.o[2*r+1]
-			aj := m.alpha(a)
-			x[r*d+j] = z[r*d+j]*vec.Exp32(aj) + mu
-			logdet[r] += float64(aj)
+		// Outputs 2j and 2j+1: mu and a of dimension j+1.
+		k := 1 + v.counts[nl-1][j]
+		g.Sgemm(true, false, 2, rows, k, 1, v.w[nl][2*j:], 2*d, v.hT[nl-1], rows, 0, oT, rows)
+		m.alphas(al, sc, oT[rows:], 1)
+		mu, xj, zj := oT[:rows], xT[(1+j)*rows:(2+j)*rows], zT[j*rows:(j+1)*rows]
+		for r := range xj {
+			xj[r] = zj[r]*sc[r] + mu[r]
+			logdet[r] += float64(al[r])
+		}
+	}
+	transpose(x, d, xT[rows:], rows, d, rows)
+}
+
+// transpose writes dst[j*ldd+i] = src[i*lds+j] for i < m, j < n, in 16 x 16
+// blocks: row strides of activation buffers are often multiples of 4 KiB,
+// and an unblocked loop then keeps evicting its own cache lines (it was 16%
+// of sampling).
+func transpose(dst []float32, ldd int, src []float32, lds, m, n int) {
+	const bs = 16
+	for i0 := 0; i0 < m; i0 += bs {
+		i1 := min(i0+bs, m)
+		for j0 := 0; j0 < n; j0 += bs {
+			j1 := min(j0+bs, n)
+			for j := j0; j < j1; j++ {
+				row := dst[j*ldd+i0 : j*ldd+i1]
+				for i := range row {
+					row[i] = src[(i0+i)*lds+j]
+				}
+			}
 		}
 	}
 }

@@ -50,13 +50,9 @@ func (ReLU) Name() string { return "relu" }
 // FromOutput implements Activation.
 func (ReLU) FromOutput() bool { return true }
 
-// Apply implements Activation.
-func (ReLU) Apply(post, pre []float32) {
-	post = post[:len(pre)]
-	for i, v := range pre {
-		post[i] = max(v, 0)
-	}
-}
+// Apply implements Activation: max(pre, 0), with -0 and negative NaNs
+// becoming +0 as in the fused forward pass (vec.Relu).
+func (ReLU) Apply(post, pre []float32) { vec.Relu(post, pre) }
 
 // Grad implements Activation: g is cut where post is zero (vec.ReluGradMask,
 // branch-free, vectorised where the CPU allows).
@@ -79,12 +75,7 @@ func (Tanh) Name() string { return "tanh" }
 func (Tanh) FromOutput() bool { return true }
 
 // Apply implements Activation.
-func (Tanh) Apply(post, pre []float32) {
-	post = post[:len(pre)]
-	for i, v := range pre {
-		post[i] = vec.Tanh32(v)
-	}
-}
+func (Tanh) Apply(post, pre []float32) { vec.TanhScaled(post, pre, 1) }
 
 // Grad implements Activation.
 func (Tanh) Grad(g, _, post []float32) {

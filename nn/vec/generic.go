@@ -21,6 +21,14 @@ func reluBiasGo(y, b []float32, rows, from int) {
 	}
 }
 
+func reluGo(dst, x []float32) {
+	dst = dst[:len(x)]
+	for i, v := range x {
+		b := math.Float32bits(v)
+		dst[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+	}
+}
+
 func addBiasGo(y, b []float32, rows, from int) {
 	n := len(b)
 	b = b[from:]

@@ -15,6 +15,10 @@ package vec
 // bits unless its sign bit is set, when it becomes 0.
 func ReluBias(y, b []float32, rows int) { reluBias(y, b, rows) }
 
+// Relu writes max(x[i], 0) into dst[i] with ReluBias's convention: every
+// value whose sign bit is set (including -0 and a negative NaN) becomes +0.
+func Relu(dst, x []float32) { relu(dst, x) }
+
 // AddBias adds b to each of rows consecutive rows of len(b) values in y:
 // y[r*n+j] += b[j].
 func AddBias(y, b []float32, rows int) { addBias(y, b, rows) }

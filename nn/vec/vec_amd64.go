@@ -29,6 +29,9 @@ var (
 func reluBiasAVX2(y, b []float32, rows int)
 
 //go:noescape
+func reluAVX2(dst, x []float32)
+
+//go:noescape
 func addBiasAVX2(y, b []float32, rows int)
 
 //go:noescape
@@ -70,6 +73,17 @@ func reluBias(y, b []float32, rows int) {
 	if n8 := n &^ 7; n8 < n {
 		reluBiasGo(y, b, rows, n8)
 	}
+}
+
+func relu(dst, x []float32) {
+	if !useAVX2 {
+		reluGo(dst, x)
+		return
+	}
+	dst = dst[:len(x)]
+	n8 := len(x) &^ 7
+	reluAVX2(dst[:n8], x[:n8])
+	reluGo(dst[n8:], x[n8:])
 }
 
 func addBias(y, b []float32, rows int) {

@@ -605,3 +605,26 @@ abnext:
 abdone:
 	VZEROUPPER
 	RET
+
+// func reluAVX2(dst, x []float32)
+// dst[i] = max(x[i], 0) for i < len(x) (a multiple of 8), clearing values
+// whose sign bit is set, as reluBiasAVX2 does.
+TEXT ·reluAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+	XORQ AX, AX
+
+rlloop:
+	CMPQ    AX, CX
+	JGE     rldone
+	VMOVUPS (SI)(AX*4), Y0
+	VPSRAD  $31, Y0, Y1
+	VPANDN  Y0, Y1, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	JMP     rlloop
+
+rldone:
+	VZEROUPPER
+	RET

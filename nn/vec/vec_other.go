@@ -14,6 +14,7 @@ var useAVX512 = false
 
 func reluBias(y, b []float32, rows int)      { reluBiasGo(y, b, rows, 0) }
 func addBias(y, b []float32, rows int)       { addBiasGo(y, b, rows, 0) }
+func relu(dst, x []float32)                  { reluGo(dst, x) }
 func reluGradMask(g, post []float32)         { reluGradMaskGo(g, post) }
 func sumRows(dst, g []float32, rows int)     { sumRowsGo(dst, g, rows, 0) }
 func exp(dst, x []float32, s float32)        { expGo(dst, x, s) }

@@ -119,6 +119,27 @@ func TestReluBias(t *testing.T) {
 	})
 }
 
+func TestRelu(t *testing.T) {
+	eachPath(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(1, 4))
+		for n := 0; n <= 40; n++ {
+			x := special(rng, n)
+			dst, check := guarded(t, make([]float32, n))
+			Relu(dst, x)
+			check()
+			for i, v := range x {
+				want := v
+				if math.Signbit(float64(v)) {
+					want = 0
+				}
+				if math.Float32bits(dst[i]) != math.Float32bits(want) {
+					t.Fatalf("n=%d: relu(%v) = %v, want %v", n, v, dst[i], want)
+				}
+			}
+		}
+	})
+}
+
 func TestAddBias(t *testing.T) {
 	eachPath(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 3))
@@ -409,6 +430,7 @@ func TestShortSlicesPanic(t *testing.T) {
 		for name, f := range map[string]func(){
 			"ReluBias": func() { ReluBias(make([]float32, 15), make([]float32, 8), 2) },
 			"AddBias":  func() { AddBias(make([]float32, 15), make([]float32, 8), 2) },
+			"Relu":     func() { Relu(make([]float32, 8), make([]float32, 9)) },
 			"SumRows":  func() { SumRows(make([]float32, 8), make([]float32, 15), 2) },
 			"Exp":      func() { Exp(make([]float32, 8), make([]float32, 9), 1) },
 		} {
