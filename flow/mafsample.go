@@ -99,35 +99,42 @@ func (v *madeInverter) ensure(rows int) {
 	if rows <= v.rows && v.hT != nil {
 		return
 	}
-	d := v.d
-	v.xT, v.zT = make([]float32, (1+d)*rows), make([]float32, d*rows)
+	d, ld := v.d, stride(rows)
+	v.xT, v.zT = make([]float32, (1+d)*ld), make([]float32, d*ld)
 	v.hT = make([][]float32, len(v.counts))
 	for l, c := range v.counts {
-		v.hT[l] = make([]float32, (1+c[d])*rows)
+		v.hT[l] = make([]float32, (1+c[d])*ld)
 	}
-	v.oT = make([]float32, 2*rows)
+	v.oT = make([]float32, 2*ld)
 	v.al, v.sc = make([]float32, rows), make([]float32, rows)
 	v.rows = rows
 }
 
+// stride is the row stride of the transposed buffers for rows events:
+// padded by one cache line, since with a multiple of 4 KiB (1024 events)
+// the rows of a product's operand all compete for the same L1 sets.
+func stride(rows int) int { return rows + 16 }
+
 // units writes hidden units [u0, u0+n) of layer l (columns of its weights)
 // into rows 1+u0.. of dst from the first k rows (ones included) of src, both
-// with rows values per row, and applies the activation.
-func (v *madeInverter) units(g blas.Gemm, l int, dst, src []float32, k, u0, n, rows int) {
+// with row stride ld and rows values per row, and applies the activation.
+func (v *madeInverter) units(g blas.Gemm, l int, dst, src []float32, k, u0, n, rows, ld int) {
 	if n == 0 {
 		return
 	}
-	c := dst[(1+u0)*rows : (1+u0+n)*rows]
-	g.Sgemm(true, false, n, rows, k, 1, v.w[l][u0:], v.counts[l][v.d], src, rows, 0, c, rows)
-	v.act.Apply(c, c)
+	c := dst[(1+u0)*ld : (u0+n)*ld+rows]
+	g.Sgemm(true, false, n, rows, k, 1, v.w[l][u0:], v.counts[l][v.d], src, ld, 0, c, ld)
+	for i := range n {
+		v.act.Apply(c[i*ld:i*ld+rows], c[i*ld:i*ld+rows])
+	}
 }
 
 // invert writes x = T^-1(z) for a MAF block with bounded log-scales m and
 // adds sum alpha to logdet.
 func (v *madeInverter) invert(g blas.Gemm, m affine, x, z []float32, rows int, logdet []float64) {
 	v.ensure(rows)
-	d, nl := v.d, len(v.counts)
-	xT, zT := v.xT[:(1+d)*rows], v.zT[:d*rows]
+	d, nl, ld := v.d, len(v.counts), stride(rows)
+	xT, zT := v.xT, v.zT
 	ones := func(a []float32) {
 		for i := range a[:rows] {
 			a[i] = 1
@@ -137,8 +144,8 @@ func (v *madeInverter) invert(g blas.Gemm, m affine, x, z []float32, rows int, l
 	for _, h := range v.hT {
 		ones(h)
 	}
-	transpose(zT, rows, z, d, rows, d)
-	oT, al, sc := v.oT[:2*rows], v.al[:rows], v.sc[:rows]
+	blas.Transpose(zT, ld, z, d, rows, d)
+	oT, al, sc := v.oT, v.al[:rows], v.sc[:rows]
 	for j := 0; j < d; j++ {
 		if j > 0 {
 			for l := 0; l < nl; l++ {
@@ -147,38 +154,18 @@ func (v *madeInverter) invert(g blas.Gemm, m affine, x, z []float32, rows int, l
 				if l > 0 {
 					src, k = v.hT[l-1], 1+v.counts[l-1][j]
 				}
-				v.units(g, l, v.hT[l], src, k, c[j-1], c[j]-c[j-1], rows)
+				v.units(g, l, v.hT[l], src, k, c[j-1], c[j]-c[j-1], rows, ld)
 			}
 		}
 		// Outputs 2j and 2j+1: mu and a of dimension j+1.
 		k := 1 + v.counts[nl-1][j]
-		g.Sgemm(true, false, 2, rows, k, 1, v.w[nl][2*j:], 2*d, v.hT[nl-1], rows, 0, oT, rows)
-		m.alphas(al, sc, oT[rows:], 1)
-		mu, xj, zj := oT[:rows], xT[(1+j)*rows:(2+j)*rows], zT[j*rows:(j+1)*rows]
+		g.Sgemm(true, false, 2, rows, k, 1, v.w[nl][2*j:], 2*d, v.hT[nl-1], ld, 0, oT, ld)
+		m.alphas(al, sc, oT[ld:ld+rows], 1)
+		mu, xj, zj := oT[:rows], xT[(1+j)*ld:(1+j)*ld+rows], zT[j*ld:j*ld+rows]
 		for r := range xj {
 			xj[r] = zj[r]*sc[r] + mu[r]
 			logdet[r] += float64(al[r])
 		}
 	}
-	transpose(x, d, xT[rows:], rows, d, rows)
-}
-
-// transpose writes dst[j*ldd+i] = src[i*lds+j] for i < m, j < n, in 16 x 16
-// blocks: row strides of activation buffers are often multiples of 4 KiB,
-// and an unblocked loop then keeps evicting its own cache lines (it was 16%
-// of sampling).
-func transpose(dst []float32, ldd int, src []float32, lds, m, n int) {
-	const bs = 16
-	for i0 := 0; i0 < m; i0 += bs {
-		i1 := min(i0+bs, m)
-		for j0 := 0; j0 < n; j0 += bs {
-			j1 := min(j0+bs, n)
-			for j := j0; j < j1; j++ {
-				row := dst[j*ldd+i0 : j*ldd+i1]
-				for i := range row {
-					row[i] = src[(i0+i)*lds+j]
-				}
-			}
-		}
-	}
+	blas.Transpose(x, d, xT[ld:], ld, d, rows)
 }

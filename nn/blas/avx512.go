@@ -9,11 +9,15 @@ import (
 // straight from A and B as stored (A is read by broadcasts along either of
 // its strides, B by rows), so only a transposed B is copied, once per call.
 const (
-	avxMR    = 12 // rows of C per kernel call (at most)
-	avxNR    = 32 // columns of C per kernel call (at most)
-	avxMCMax = 96
-	avxNCMax = 128
-	avxKCMax = 384
+	avxMR = 12 // rows of C per kernel call (at most)
+	avxNR = 32 // columns of C per kernel call (at most)
+	// Tiles of at most avxWideRows rows go to kernels 64 columns wide,
+	// which have enough independent accumulators to keep the FMA units
+	// busy (the MAF inverse's products are 2-5 rows by thousands).
+	avxWideRows = 3
+	avxMCMax    = 96
+	avxNCMax    = 128
+	avxKCMax    = 384
 )
 
 // ErrNoAVX512 is returned by NewAVX512 on a CPU (or OS) without AVX-512F.
@@ -69,16 +73,7 @@ func (j *job) packB() {
 		j.bt = make([]float32, k*n)
 	}
 	bt := j.bt[:k*n]
-	var idx [16]int32
-	for i := range idx {
-		idx[i] = int32(i * j.ldb)
-	}
-	// 16 rows of B at a time become 16 columns of bt, one gather per row
-	// of bt: a scalar loop here cost 8% of a training step.
-	for c := 0; c < n; c += 16 {
-		w := min(16, n-c)
-		transpose16(&bt[c], &j.b[c*j.ldb], j.ldb, n, k, &idx, uint16(uint32(1)<<w-1))
-	}
+	Transpose(bt, n, j.b, j.ldb, n, k)
 }
 
 // tileAVX computes the rows x cols tile of C at (i0, c0) with the AVX-512
@@ -97,6 +92,15 @@ func (j *job) tileAVX(i0, rows, c0, cols int) {
 	beta := j.beta
 	for p0 := 0; p0 < j.k; p0 += j.plan.kc {
 		kc := min(j.plan.kc, j.k-p0)
+		if rows <= avxWideRows && j.bSpan == nil && j.cSpan == nil {
+			for c := c0; c < c0+cols; c += 2 * avxNR {
+				w := min(2*avxNR, c0+cols-c)
+				mask := uint64(1)<<w - 1 // all ones for w == 64: Go shifts past the width give 0
+				wideKernels[rows](kc, &j.a[i0*rs+p0*cs], rs, cs, &b[p0*ldb+c], ldb, &j.c[i0*j.ldc+c], j.ldc, j.alpha, beta, mask, beta != 0)
+			}
+			beta = 1
+			continue
+		}
 		for c := c0; c < c0+cols; c += avxNR {
 			w := min(avxNR, c0+cols-c)
 			iLo, iHi := blockSpan(j.cSpan, c, w, i0, i0+rows)

@@ -11,6 +11,10 @@ type kernelFunc func(k int, a *float32, rs, cs int, b *float32, ldb int, c *floa
 
 var kernels [avxMR + 1]kernelFunc
 
+type wideKernelFunc func(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mask uint64, accum bool)
+
+var wideKernels [avxWideRows + 1]wideKernelFunc
+
 func transpose16(dst, src *float32, ldsrc, ldd, k int, idx *[16]int32, mask uint16) {
 	panic("blas: AVX-512 transpose called on a build without it")
 }

@@ -1,6 +1,6 @@
 // Command kernelgen writes kernel_amd64.s, the AVX-512 GEMM micro-kernels of
 // package blas: blocks of 1 to 12 rows x 32 columns of C held in up to 24 zmm
-// registers. Unrolled by hand that is 1,700 lines of near-identical
+// registers, and 1 to 3 rows x 64 columns. Unrolled by hand that is 1,700 lines of near-identical
 // assembly, so it is generated.
 //
 // Run it through go generate in nn/blas.
@@ -24,7 +24,8 @@ func main() {
 
 // maxRows is the tallest block of C per call; each row takes two
 // accumulators (32 columns), and kernels for 1..maxRows rows are generated
-// so that no edge of C needs a padded copy.
+// so that no edge of C needs a padded copy. Registers: Z0-Z23 accumulate,
+// Z24-Z27 hold rows of B, Z28-Z31 broadcasts and epilogue scalars.
 const maxRows = 12
 
 // rowAddr is the address of A(i, p): rows come in groups of three sharing a
@@ -37,6 +38,11 @@ func rowAddr(i int) string {
 	return "(" + p + ")"
 }
 
+// wideRows is the tallest block that also gets a 64-column kernel: with
+// 1-3 rows, 32 columns give only 2-6 independent accumulator chains, too
+// few to hide the multiply-add latency.
+const wideRows = 3
+
 // Kernel returns the assembly source.
 func Kernel() string {
 	var b strings.Builder
@@ -47,21 +53,32 @@ func Kernel() string {
 	w("")
 	w(`#include "textflag.h"`)
 	for r := 1; r <= maxRows; r++ {
-		kernel(w, r)
+		kernel(w, r, 2)
+	}
+	for r := 1; r <= wideRows; r++ {
+		kernel(w, r, 4)
 	}
 	return b.String()
 }
 
-// kernel writes the function for blocks of rows x 32.
-func kernel(w func(string, ...any), rows int) {
-	name := fmt.Sprintf("kernel%dx32", rows)
+// kernel writes the function for blocks of rows x 16*vecs columns.
+func kernel(w func(string, ...any), rows, vecs int) {
+	cols := 16 * vecs
+	name := fmt.Sprintf("kernel%dx%d", rows, cols)
+	maskType, maskSize, argSize := "uint32", 4, 77
+	if vecs > 2 {
+		maskType, maskSize, argSize = "uint64", 8, 81
+	}
+	accumOff := 72 + maskSize
+	acc := func(i, v int) int { return vecs*i + v } // accumulator register of row i, vector v
+	bReg := func(v int) int { return 24 + v }
 	w("")
-	w("// func %s(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mask uint32, accum bool)", name)
+	w("// func %s(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mask %s, accum bool)", name, maskType)
 	w("//")
-	w("// C[0:%d, 0:32] = alpha * sum_p A(i,p) B(p,j) (+ beta*C when accum), where", rows)
+	w("// C[0:%d, 0:%d] = alpha * sum_p A(i,p) B(p,j) (+ beta*C when accum), where", rows, cols)
 	w("// A(i,p) = a[i*rs + p*cs] and B(p,j) = b[p*ldb + j]. Columns outside mask")
 	w("// (bit j) are neither read from B nor written to C. k >= 1.")
-	w("TEXT ·%s(SB), NOSPLIT, $0-77", name)
+	w("TEXT ·%s(SB), NOSPLIT, $0-%d", name, argSize)
 	w("\tMOVQ k+0(FP), CX")
 	w("\tMOVQ a+8(FP), SI")
 	w("\tMOVQ rs+16(FP), R10")
@@ -74,10 +91,17 @@ func kernel(w func(string, ...any), rows int) {
 	w("\tMOVQ c+48(FP), DX")
 	w("\tMOVQ ldc+56(FP), R13")
 	w("\tSHLQ $2, R13")
-	w("\tMOVL mask+72(FP), AX")
-	w("\tKMOVW AX, K1")
-	w("\tSHRL $16, AX")
-	w("\tKMOVW AX, K2")
+	if vecs > 2 {
+		w("\tMOVQ mask+72(FP), AX")
+	} else {
+		w("\tMOVL mask+72(FP), AX")
+	}
+	for v := range vecs {
+		if v > 0 {
+			w("\tSHRQ $16, AX")
+		}
+		w("\tKMOVW AX, K%d", v+1)
+	}
 	ptrs := (rows + 2) / 3
 	if ptrs > 1 {
 		w("\t// Row groups of three: rows 3g, 3g+1, 3g+2 at ptr_g, ptr_g+rs, ptr_g+2rs.")
@@ -88,18 +112,20 @@ func kernel(w func(string, ...any), rows int) {
 			prev = p
 		}
 	}
-	for z := range 2 * rows {
+	for z := range rows * vecs {
 		w("\tVXORPS Z%d, Z%d, Z%d", z, z, z)
 	}
-	loop := fmt.Sprintf("loop%d", rows)
+	loop := fmt.Sprintf("loop%dx%d", rows, cols)
 	w("%s:", loop)
-	w("\tVMOVUPS.Z (BX), K1, Z24")
-	w("\tVMOVUPS.Z 64(BX), K2, Z25")
+	for v := range vecs {
+		w("\tVMOVUPS.Z %d(BX), K%d, Z%d", 64*v, v+1, bReg(v))
+	}
 	for i := range rows {
-		t := 26 + i%6 // rotating broadcast registers
+		t := 28 + i%4 // rotating broadcast registers
 		w("\tVBROADCASTSS %s, Z%d", rowAddr(i), t)
-		w("\tVFMADD231PS Z%d, Z24, Z%d", t, 2*i)
-		w("\tVFMADD231PS Z%d, Z25, Z%d", t, 2*i+1)
+		for v := range vecs {
+			w("\tVFMADD231PS Z%d, Z%d, Z%d", t, bReg(v), acc(i, v))
+		}
 	}
 	for _, p := range []string{"SI", "DI", "R8", "R9"}[:ptrs] {
 		w("\tADDQ R11, %s", p)
@@ -107,33 +133,33 @@ func kernel(w func(string, ...any), rows int) {
 	w("\tADDQ R12, BX")
 	w("\tDECQ CX")
 	w("\tJNZ %s", loop)
-	w("\tVBROADCASTSS alpha+64(FP), Z26")
-	for z := range 2 * rows {
-		w("\tVMULPS Z26, Z%d, Z%d", z, z)
+	w("\tVBROADCASTSS alpha+64(FP), Z28")
+	for z := range rows * vecs {
+		w("\tVMULPS Z28, Z%d, Z%d", z, z)
 	}
-	acc := fmt.Sprintf("accumulate%d", rows)
-	w("\tMOVBLZX accum+76(FP), AX")
+	accLabel := fmt.Sprintf("accumulate%dx%d", rows, cols)
+	w("\tMOVBLZX accum+%d(FP), AX", accumOff)
 	w("\tTESTL AX, AX")
-	w("\tJNZ %s", acc)
+	w("\tJNZ %s", accLabel)
 	// beta == 0: C is written without being read (BLAS convention).
 	for i := range rows {
-		w("\tVMOVUPS Z%d, K1, (DX)", 2*i)
-		w("\tVMOVUPS Z%d, K2, 64(DX)", 2*i+1)
+		for v := range vecs {
+			w("\tVMOVUPS Z%d, K%d, %d(DX)", acc(i, v), v+1, 64*v)
+		}
 		if i < rows-1 {
 			w("\tADDQ R13, DX")
 		}
 	}
 	w("\tVZEROUPPER")
 	w("\tRET")
-	w("%s:", acc)
-	w("\tVBROADCASTSS beta+68(FP), Z27")
+	w("%s:", accLabel)
+	w("\tVBROADCASTSS beta+68(FP), Z29")
 	for i := range rows {
-		w("\tVMOVUPS.Z (DX), K1, Z28")
-		w("\tVMOVUPS.Z 64(DX), K2, Z29")
-		w("\tVFMADD231PS Z27, Z28, Z%d", 2*i)
-		w("\tVFMADD231PS Z27, Z29, Z%d", 2*i+1)
-		w("\tVMOVUPS Z%d, K1, (DX)", 2*i)
-		w("\tVMOVUPS Z%d, K2, 64(DX)", 2*i+1)
+		for v := range vecs {
+			w("\tVMOVUPS.Z %d(DX), K%d, Z30", 64*v, v+1)
+			w("\tVFMADD231PS Z29, Z30, Z%d", acc(i, v))
+			w("\tVMOVUPS Z%d, K%d, %d(DX)", acc(i, v), v+1, 64*v)
+		}
 		if i < rows-1 {
 			w("\tADDQ R13, DX")
 		}
