@@ -27,6 +27,17 @@ func (m affine) alphas(dst, scale, a []float32, sign float32) {
 	vec.Exp(scale, dst, sign)
 }
 
+// alphasRows is alphas for the raw log-scales of rows conditioner outputs
+// laid out as (mu, a) with n of each per row. The a's are first gathered
+// into dst (rows*n values) so that the vector kernels see one contiguous run
+// rather than a short row with a tail at a time.
+func (m affine) alphasRows(dst, scale, out []float32, n, rows int, sign float32) {
+	for r := range rows {
+		copy(dst[r*n:(r+1)*n], out[2*n*r+n:2*n*r+2*n])
+	}
+	m.alphas(dst[:rows*n], scale[:rows*n], dst[:rows*n], sign)
+}
+
 // dAlpha is d alpha/d a expressed through alpha.
 func (m affine) dAlpha(alpha float32) float32 {
 	t := alpha / m.c

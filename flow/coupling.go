@@ -120,6 +120,7 @@ func (c *Coupling) ToLatent(z, x []float32, rows int, logdet []float64) {
 	c.ensure(rows)
 	c.condition(x, rows)
 	na := len(c.active)
+	c.m.alphasRows(c.alpha, c.scale, c.out, na, rows, -1)
 	for r := 0; r < rows; r++ {
 		xr, zr := x[r*c.d:r*c.d+c.d], z[r*c.d:r*c.d+c.d]
 		for _, j := range c.passive {
@@ -127,7 +128,6 @@ func (c *Coupling) ToLatent(z, x []float32, rows int, logdet []float64) {
 		}
 		o := c.out[2*na*r:]
 		al, sc := c.alpha[r*na:(r+1)*na], c.scale[r*na:(r+1)*na]
-		c.m.alphas(al, sc, o[na:2*na], -1)
 		var sum float64
 		for k, j := range c.active {
 			zr[j] = (xr[j] - o[k]) * sc[k]
@@ -173,6 +173,7 @@ func (c *Coupling) ToData(x, z []float32, rows int, logdet []float64) {
 	c.ensure(rows)
 	c.condition(z, rows)
 	na := len(c.active)
+	c.m.alphasRows(c.alpha, c.scale, c.out, na, rows, 1)
 	for r := 0; r < rows; r++ {
 		xr, zr := x[r*c.d:r*c.d+c.d], z[r*c.d:r*c.d+c.d]
 		for _, j := range c.passive {
@@ -180,7 +181,6 @@ func (c *Coupling) ToData(x, z []float32, rows int, logdet []float64) {
 		}
 		o := c.out[2*na*r:]
 		al, sc := c.alpha[r*na:(r+1)*na], c.scale[r*na:(r+1)*na]
-		c.m.alphas(al, sc, o[na:2*na], 1)
 		var sum float64
 		for k, j := range c.active {
 			xr[j] = zr[j]*sc[k] + o[k]

@@ -61,14 +61,7 @@ func (b *MAF) ToLatent(z, x []float32, rows int, logdet []float64) {
 	b.ensure(rows)
 	d := b.d
 	b.made.Forward(b.g, b.out, x, rows)
-	// The raw log-scales are gathered into one contiguous run so that the
-	// vector tanh and exp see whole registers instead of a 28-wide row with
-	// a tail at a time.
-	n := rows * d
-	for r := 0; r < rows; r++ {
-		copy(b.alpha[r*d:r*d+d], b.out[2*d*r+d:2*d*r+2*d])
-	}
-	b.m.alphas(b.alpha[:n], b.scale[:n], b.alpha[:n], -1)
+	b.m.alphasRows(b.alpha, b.scale, b.out, d, rows, -1)
 	for r := 0; r < rows; r++ {
 		mu := b.out[2*d*r : 2*d*r+d]
 		xr, zr := x[r*d:r*d+d], z[r*d:r*d+d]
