@@ -62,16 +62,23 @@ func checkRows(y []float32, n, rows int) {
 	}
 }
 
-func reluBias(y, b []float32, rows int) {
+func reluBias(y, b []float32, rows int) { biasRows(y, b, rows, reluBiasAVX2, reluBiasGo) }
+
+func addBias(y, b []float32, rows int) { biasRows(y, b, rows, addBiasAVX2, addBiasGo) }
+
+// biasRows runs a kernel that maps each of rows rows of y with the vector
+// b: the assembly on the columns it handles (whole groups of 8), the Go
+// loop from there on (or everywhere without AVX2).
+func biasRows(y, b []float32, rows int, asm func(y, b []float32, rows int), goLoop func(y, b []float32, rows, from int)) {
 	n := len(b)
 	if !useAVX2 || rows <= 0 || n == 0 {
-		reluBiasGo(y, b, rows, 0)
+		goLoop(y, b, rows, 0)
 		return
 	}
 	checkRows(y, n, rows)
-	reluBiasAVX2(y, b, rows)
+	asm(y, b, rows)
 	if n8 := n &^ 7; n8 < n {
-		reluBiasGo(y, b, rows, n8)
+		goLoop(y, b, rows, n8)
 	}
 }
 
@@ -84,19 +91,6 @@ func relu(dst, x []float32) {
 	n8 := len(x) &^ 7
 	reluAVX2(dst[:n8], x[:n8])
 	reluGo(dst[n8:], x[n8:])
-}
-
-func addBias(y, b []float32, rows int) {
-	n := len(b)
-	if !useAVX2 || rows <= 0 || n == 0 {
-		addBiasGo(y, b, rows, 0)
-		return
-	}
-	checkRows(y, n, rows)
-	addBiasAVX2(y, b, rows)
-	if n8 := n &^ 7; n8 < n {
-		addBiasGo(y, b, rows, n8)
-	}
 }
 
 func reluGradMask(g, post []float32) {
