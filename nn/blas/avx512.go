@@ -28,9 +28,9 @@ func HasAVX512() bool { return hasAVX512 }
 
 // NewAVX512 returns the Go Gemm with its tiles computed by AVX-512 assembly
 // micro-kernels (blocks of up to 12 x 32, fused multiply-adds) instead of
-// gonum's SSE loops, and the hints of SgemmRanged used: on CPUs with full-width AVX-512 units it runs close to
-// twice as fast as OpenBLAS's AVX2 kernels. threads <= 0 means
-// runtime.GOMAXPROCS(0).
+// gonum's SSE loops, and the hints of SgemmRanged used. On CPUs with
+// full-width AVX-512 units it runs close to twice as fast as OpenBLAS's AVX2
+// kernels. threads <= 0 means runtime.GOMAXPROCS(0).
 func NewAVX512(threads int) (*Go, error) {
 	if !hasAVX512 {
 		return nil, ErrNoAVX512
