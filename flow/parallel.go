@@ -47,16 +47,28 @@ func (f *Flow) SetWorkers(n int) error {
 // Workers is the number of workers (1 unless SetWorkers asked for more).
 func (f *Flow) Workers() int { return len(f.reps) + 1 }
 
-// split cuts rows into at most Workers() contiguous parts and returns their
-// bounds (a buffer of f, valid until the next call).
-func (f *Flow) split(rows int) []int {
-	n := min(f.Workers(), max(rows/minRowsPerWorker, 1))
+// split cuts rows into at most Workers() contiguous parts that start at
+// multiples of unit and returns their bounds (a buffer of f, valid until the
+// next call).
+//
+// The density paths pass unit = densityRows, the chunk a worker pushes
+// through the transforms at once: every chunk then starts at the same row
+// and has the same length whatever the number of workers, so each row meets
+// the same products and vector passes. That is what makes their results
+// independent of the number of workers: a GEMM need not give a row the same
+// bits whatever the number of rows it is called with (OpenBLAS does not: its
+// edge rows go through other micro-kernels and its small products through
+// other code), and an elementwise pass over a chunk cuts its vector bodies
+// and tails by the chunk's length.
+func (f *Flow) split(rows, unit int) []int {
+	chunks := (rows + unit - 1) / unit
+	n := min(f.Workers(), max(rows/minRowsPerWorker, 1), max(chunks, 1))
 	if cap(f.bounds) < n+1 {
 		f.bounds = make([]int, n+1)
 	}
 	b := f.bounds[:n+1]
 	for i := range b {
-		b[i] = rows * i / n
+		b[i] = min(chunks*i/n*unit, rows)
 	}
 	return b
 }
@@ -78,9 +90,10 @@ func (f *Flow) worker(i int) *Flow {
 	return f.reps[i-1]
 }
 
-// each runs fn(worker, lo, hi) for every part of rows concurrently.
-func (f *Flow) each(rows int, fn func(w *Flow, i, lo, hi int)) {
-	b := f.split(rows)
+// each runs fn(worker, i, lo, hi) for every part of split(rows, unit)
+// concurrently.
+func (f *Flow) each(rows, unit int, fn func(w *Flow, i, lo, hi int)) {
+	b := f.split(rows, unit)
 	if len(b) == 2 {
 		fn(f, 0, 0, rows)
 		return
@@ -97,18 +110,20 @@ func (f *Flow) each(rows int, fn func(w *Flow, i, lo, hi int)) {
 	wg.Wait()
 }
 
-// LogProb writes log p(x) for each row of x.
+// LogProb writes log p(x) for each row of x. The values do not depend on the
+// number of workers.
 func (f *Flow) LogProb(dst []float64, x []float32, rows int) {
 	d := f.Dim()
-	f.each(rows, func(w *Flow, _, lo, hi int) { w.logProb(dst[lo:hi], x[lo*d:hi*d], hi-lo) })
+	f.each(rows, densityRows, func(w *Flow, _, lo, hi int) { w.logProb(dst[lo:hi], x[lo*d:hi*d], hi-lo) })
 }
 
 // NLL returns sum_r w_r * (-log p(x_r)) / norm, with w nil meaning unit
-// weights; it computes no gradients. Used for validation losses.
+// weights; it computes no gradients. Used for validation losses. Each row's
+// term does not depend on the number of workers (their sum's rounding does).
 func (f *Flow) NLL(x []float32, w []float64, rows int, norm float64) float64 {
 	d := f.Dim()
 	parts := f.partSums()
-	f.each(rows, func(fw *Flow, i, lo, hi int) {
+	f.each(rows, densityRows, func(fw *Flow, i, lo, hi int) {
 		var wp []float64
 		if w != nil {
 			wp = w[lo:hi]
@@ -131,8 +146,10 @@ func (f *Flow) NLL(x []float32, w []float64, rows int, norm float64) float64 {
 func (f *Flow) NLLGrad(x []float32, w []float64, rows int, norm float64) float64 {
 	d := f.Dim()
 	parts := f.partSums()
-	used := len(f.split(rows)) - 1
-	f.each(rows, func(fw *Flow, i, lo, hi int) {
+	// Even parts (unit 1) balance the load; each worker runs its part as one
+	// batch, so results depend on the number of workers to rounding.
+	used := len(f.split(rows, 1)) - 1
+	f.each(rows, 1, func(fw *Flow, i, lo, hi int) {
 		if i > 0 {
 			nn.ZeroGrad(fw.Params())
 		}

@@ -20,10 +20,12 @@ const (
 	avxKCMax    = 384
 )
 
-// ErrNoAVX512 is returned by NewAVX512 on a CPU (or OS) without AVX-512F.
-var ErrNoAVX512 = errors.New("blas: this CPU or OS does not support AVX-512")
+// ErrNoAVX512 is returned by NewAVX512 on a CPU (or OS) without AVX-512F,
+// or when $HEPFLOW_CPU (vec.EnvCPU) caps the level below it.
+var ErrNoAVX512 = errors.New("blas: this CPU or OS does not support AVX-512 (or HEPFLOW_CPU rules it out)")
 
-// HasAVX512 reports whether NewAVX512 can be used on this machine.
+// HasAVX512 reports whether NewAVX512 can be used on this machine (with
+// HEPFLOW_CPU=avx2 or generic it cannot, as on a CPU without AVX-512).
 func HasAVX512() bool { return hasAVX512 }
 
 // NewAVX512 returns the Go Gemm with its tiles computed by AVX-512 assembly

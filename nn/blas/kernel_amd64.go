@@ -4,10 +4,15 @@ package blas
 
 //go:generate go run ./internal/kernelgen -out kernel_amd64.s
 
-import "golang.org/x/sys/cpu"
+import (
+	"golang.org/x/sys/cpu"
 
-// hasAVX512 reports whether the CPU and OS support the AVX-512 micro-kernel.
-var hasAVX512 = cpu.X86.HasAVX512F
+	"hepflow/nn/vec"
+)
+
+// hasAVX512 reports whether the CPU and OS support the AVX-512 micro-kernel
+// and $HEPFLOW_CPU (vec.EnvCPU) allows it.
+var hasAVX512 = cpu.X86.HasAVX512F && vec.Allowed(vec.AVX512)
 
 // kernelFunc computes one block of rows x 32 of C (rows fixed per
 // function); see kernel_amd64.s. It reads a[i*rs + p*cs] for i < rows,

@@ -10,17 +10,8 @@ import (
 // batches, and about 136k parameters for Adam.
 
 func benchPaths(b *testing.B, f func(b *testing.B)) {
-	defer func(old bool) { useAVX2 = old }(useAVX2)
-	for _, asm := range []bool{false, true} {
-		if asm && !hasAVX2 {
-			continue
-		}
-		useAVX2 = asm
-		name := "go"
-		if asm {
-			name = "asm"
-		}
-		b.Run(name, f)
+	for _, l := range levels() {
+		atLevel(l, func() { b.Run(l.String(), f) })
 	}
 }
 

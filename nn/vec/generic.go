@@ -3,9 +3,10 @@ package vec
 import "math"
 
 // The loops here are the reference for every kernel and the code that runs
-// on CPUs without the assembly. Explicit float32 conversions keep the
-// compiler from fusing multiply-adds (it may, with GOAMD64=v3), so the
-// exact kernels stay bit-identical to the assembly.
+// on CPUs without the assembly. Explicit float32 conversions round every
+// product that feeds an addition or subtraction, which keeps the compiler
+// from fusing them into multiply-adds (it does, with GOAMD64=v3), so the
+// kernels stay bit-identical to the assembly whatever GOAMD64 says.
 
 // reluBiasGo is ReluBias over the columns [from, len(b)) of each row.
 func reluBiasGo(y, b []float32, rows, from int) {
@@ -67,7 +68,7 @@ func sumRowsGo(dst, g []float32, rows, from int) {
 func expGo(dst, x []float32, s float32) {
 	dst = dst[:len(x)]
 	for i, v := range x {
-		dst[i] = expCore(v * s)
+		dst[i] = expCore(float32(v * s))
 	}
 }
 
@@ -75,25 +76,30 @@ func tanhScaledGo(dst, x []float32, c float32) {
 	dst = dst[:len(x)]
 	inv := 1 / c
 	for i, v := range x {
-		dst[i] = c * Tanh32(v*inv)
+		dst[i] = c * Tanh32(float32(v*inv))
 	}
 }
 
 // Tanh32 is tanh(x) in float32: Cephes' tanhf polynomial for |x| < 0.625
 // (where 1 - 2/(e^2x + 1) would cancel) and one exponential above.
 func Tanh32(x float32) float32 {
+	x = float32(x) // the argument may be an inlined caller's product: no fusing into it
 	ax := x
 	if ax < 0 {
 		ax = -ax
 	}
 	if ax < 0.625 {
 		z := x * x
-		return ((((-5.70498872745e-3*z+2.06390887954e-2)*z-5.37397155531e-2)*z+1.33314422036e-1)*z-3.33332819422e-1)*z*x + x
+		q := float32(-5.70498872745e-3*z) + 2.06390887954e-2
+		q = float32(q*z) - 5.37397155531e-2
+		q = float32(q*z) + 1.33314422036e-1
+		q = float32(q*z) - 3.33332819422e-1
+		return float32(float32(q*z)*x) + x
 	}
 	if ax > 9 {
 		return float32(math.Copysign(1, float64(x)))
 	}
-	e := expCore(2 * ax)
+	e := expCore(float32(2 * ax))
 	t := 1 - 2/(e+1)
 	if x < 0 {
 		return -t
@@ -121,17 +127,18 @@ func expCore(v float32) float32 {
 		ln2l  = -2.12194440e-4
 		magic = 12582912
 	)
+	v = float32(v) // the argument may be an inlined caller's product: no fusing into it
 	// Round to nearest without a branch on the sign: adding 1.5*2^23
 	// leaves no fraction bits.
-	n := (v*1.44269504088896341 + magic) - magic
-	r := v - n*ln2h - n*ln2l
+	n := (float32(v*1.44269504088896341) + magic) - magic
+	r := v - float32(n*ln2h) - float32(n*ln2l)
 	p := float32(1.9875691500e-4)
-	p = p*r + 1.3981999507e-3
-	p = p*r + 8.3334519073e-3
-	p = p*r + 4.1665795894e-2
-	p = p*r + 1.6666665459e-1
-	p = p*r + 5.0000001201e-1
-	p = p*r*r + r + 1
+	p = float32(p*r) + 1.3981999507e-3
+	p = float32(p*r) + 8.3334519073e-3
+	p = float32(p*r) + 4.1665795894e-2
+	p = float32(p*r) + 1.6666665459e-1
+	p = float32(p*r) + 5.0000001201e-1
+	p = float32(float32(p*r)*r) + r + 1
 	return math.Float32frombits(math.Float32bits(p) + uint32(int32(n))<<23)
 }
 

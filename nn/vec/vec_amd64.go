@@ -7,8 +7,9 @@ import (
 )
 
 // hasAVX2 reports whether the CPU and OS support the assembly kernels
-// (AVX2 only: they use no FMA, to stay bit-identical to the Go loops).
-var hasAVX2 = cpu.X86.HasAVX2
+// (AVX2 only: they use no FMA, to stay bit-identical to the Go loops) and
+// $HEPFLOW_CPU allows them.
+var hasAVX2 = cpu.X86.HasAVX2 && Allowed(AVX2)
 
 // useAVX2 selects the assembly; it is hasAVX2 except in tests, which flip
 // it to compare the two paths.
@@ -17,7 +18,7 @@ var useAVX2 = hasAVX2
 // hasAVX512 reports whether the 16-lane exp and tanh can run; useAVX512
 // selects them (with useAVX2 also set), and tests flip it.
 var (
-	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F
+	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F && Allowed(AVX512)
 	useAVX512 = hasAVX512
 )
 

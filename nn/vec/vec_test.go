@@ -7,35 +7,37 @@ import (
 	"testing"
 )
 
-// eachPath runs f with the Go loops and, where the CPU has them, with the
-// assembly kernels.
+// levels are the CPU feature levels this machine (and $HEPFLOW_CPU) lets
+// the kernels run at, lowest first: Generic always, then AVX2 and AVX512
+// where the CPU has them.
+func levels() []Level {
+	ls := []Level{Generic}
+	if hasAVX2 {
+		ls = append(ls, AVX2)
+	}
+	if hasAVX512 {
+		ls = append(ls, AVX512)
+	}
+	return ls
+}
+
+// atLevel runs f with the kernels switched to level l (one of levels()) and
+// restores the switches.
+func atLevel(l Level, f func()) {
+	defer func(old, old512 bool) { useAVX2, useAVX512 = old, old512 }(useAVX2, useAVX512)
+	useAVX2, useAVX512 = l >= AVX2, l >= AVX512
+	f()
+}
+
+// eachPath runs f as a subtest at every level of levels().
 func eachPath(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	defer func(old bool) { useAVX2 = old }(useAVX2)
-	names := map[bool]string{false: "go", true: "asm"}
-	for _, asm := range []bool{false, true} {
-		if asm && !hasAVX2 {
-			t.Log("no AVX2: assembly path not tested")
-			continue
-		}
-		useAVX2 = asm
-		t.Run(names[asm], f)
+	if !hasAVX512 {
+		t.Logf("CPU level %v: the levels above it are not tested", CPU())
 	}
-}
-
-// withPath runs f on one path (AVX2 assembly without the AVX-512 kernels
-// when asm) and restores the switches.
-func withPath(asm bool, f func()) {
-	defer func(old, old512 bool) { useAVX2, useAVX512 = old, old512 }(useAVX2, useAVX512)
-	useAVX2, useAVX512 = asm, false
-	f()
-}
-
-// withAVX512 runs f with the AVX-512 exp and tanh on.
-func withAVX512(f func()) {
-	defer func(old, old512 bool) { useAVX2, useAVX512 = old, old512 }(useAVX2, useAVX512)
-	useAVX2, useAVX512 = true, true
-	f()
+	for _, l := range levels() {
+		atLevel(l, func() { t.Run(l.String(), f) })
+	}
 }
 
 const guard = 16
@@ -336,21 +338,30 @@ func TestTanhScaled(t *testing.T) {
 // (NaN aside), tails included.
 func TestTranscendentalPathsAgree(t *testing.T) {
 	if !hasAVX2 {
-		t.Skip("no AVX2")
-	}
-	if !hasAVX512 {
-		t.Log("no AVX-512: its exp and tanh not tested")
+		t.Skip("no AVX2: only the Go path")
 	}
 	rng := rand.New(rand.NewPCG(12, 13))
 	x := expInputs(rng, 100003)
-	a, b := make([]float32, len(x)), make([]float32, len(x))
-	withPath(false, func() { Exp(a, x, 1) })
-	withPath(true, func() { Exp(b, x, 1) })
-	sameBits(t, "exp", b, a)
-	if hasAVX512 {
-		withAVX512(func() { Exp(b, x, 1) })
-		sameBits(t, "exp avx512", b, a)
+	same := func(what string, f func(dst, x []float32)) {
+		t.Helper()
+		want := make([]float32, len(x))
+		atLevel(Generic, func() { f(want, x) })
+		for _, l := range levels()[1:] {
+			got := make([]float32, len(x))
+			atLevel(l, func() { f(got, x) })
+			sameBits(t, what+" "+l.String(), got, want)
+			// Every length, so that each tail (8- and 16-lane bodies, the
+			// buffered last few values) meets every alignment.
+			for n := range 67 {
+				got, want := make([]float32, n), make([]float32, n)
+				atLevel(Generic, func() { f(want, x[:n]) })
+				atLevel(l, func() { f(got, x[:n]) })
+				sameBits(t, fmt.Sprintf("%s %v n=%d", what, l, n), got, want)
+			}
+		}
 	}
+	same("exp", func(dst, x []float32) { Exp(dst, x, 1) })
+	same("exp -1", func(dst, x []float32) { Exp(dst, x, -1) })
 	for i := range x {
 		x[i] /= 8
 		if i%7 == 0 { // around the branch points |u| = 0.625 and 9
@@ -363,14 +374,8 @@ func TestTranscendentalPathsAgree(t *testing.T) {
 			x[i] = 1
 		}
 	}
-	a, b = make([]float32, len(x)), make([]float32, len(x))
-	withPath(false, func() { TanhScaled(a, x, 6) })
-	withPath(true, func() { TanhScaled(b, x, 6) })
-	sameBits(t, "tanh", b, a)
-	if hasAVX512 {
-		withAVX512(func() { TanhScaled(b, x, 6) })
-		sameBits(t, "tanh avx512", b, a)
-	}
+	same("tanh", func(dst, x []float32) { TanhScaled(dst, x, 6) })
+	same("tanh 1", func(dst, x []float32) { TanhScaled(dst, x, 1) })
 }
 
 func TestAdamStep(t *testing.T) {
@@ -390,9 +395,9 @@ func TestAdamStep(t *testing.T) {
 				}
 			}
 		}
-		run := func(asm bool) []float32 {
+		run := func(l Level) []float32 {
 			var w []float32
-			withPath(asm, func() {
+			atLevel(l, func() {
 				var cw, cm, cv func()
 				var m, v []float32
 				w, cw = guarded(t, w0)
@@ -407,7 +412,7 @@ func TestAdamStep(t *testing.T) {
 			})
 			return w
 		}
-		want := run(false)
+		want := run(Generic)
 		for i := range want {
 			if i%5 == 0 && want[i] != w0[i]*a.Decay*a.Decay*a.Decay*a.Decay*a.Decay {
 				t.Fatalf("n=%d: masked weight %d moved to %v", n, i, want[i])
@@ -419,8 +424,8 @@ func TestAdamStep(t *testing.T) {
 				t.Fatalf("n=%d: weight %d moved %v in 5 steps of lr 1e-3", n, i, want[i]-w0[i])
 			}
 		}
-		if hasAVX2 {
-			sameBits(t, fmt.Sprintf("n=%d: asm weights", n), run(true), want)
+		for _, l := range levels()[1:] {
+			sameBits(t, fmt.Sprintf("n=%d: %v weights", n, l), run(l), want)
 		}
 	}
 }
