@@ -205,6 +205,171 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 	}
 }
 
+// saturateScales multiplies the log-scale half (the a outputs) of the last
+// layer of tr's conditioner so that the raw a over x have RMS c: the bounded
+// log-scale alpha = c*tanh(a/c) then reaches well into the bound, where the
+// chain-rule factor dalpha/da = 1 - tanh^2(a/c) is far from 1. (With scramble
+// alone |a| ~ 0.5, 1 - tanh^2 > 0.99, and a check cannot tell the factor from
+// 1.) The hidden layers are untouched.
+func saturateScales(t *testing.T, tr Transform, x []float32, rows int) {
+	ps := tr.Params()
+	if len(ps) == 0 {
+		return
+	}
+	ref := newRef64(t, tr)
+	_, _, raw, _ := ref.toLatent(to64(x), rows)
+	var ss float64
+	for _, a := range raw {
+		ss += a * a
+	}
+	k := float32(ref.c / math.Sqrt(ss/float64(len(raw))))
+	W, B := ps[len(ps)-2], ps[len(ps)-1]
+	out := len(B.Value)
+	for j := len(ref.act); j < out; j++ { // columns (mu, a): a is the second half
+		B.Value[j] *= k
+		for i := j; i < len(W.Value); i += out {
+			W.Value[i] *= k
+		}
+	}
+}
+
+// TestGradientsMatchFloat64Reference checks every entry of Backward's dL/dx
+// and dL/dparams against central differences of the float64 reference of
+// the transform (ref64_test.go), ReLU conditioners included, with the
+// log-scales driven into the soft bound (saturateScales). ToLatent is first
+// checked against the reference, so the differences are those of the same
+// function, free of float32 rounding: with h = 1e-6 they are exact to ~1e-9
+// of each tensor's scale, and the tolerance only has to cover the float32
+// arithmetic of the code under test.
+func TestGradientsMatchFloat64Reference(t *testing.T) {
+	// Tolerance: |backward - fd| <= gradRel*|fd| + gradAbs*(largest |fd| of
+	// that tensor). float32 carries 6e-8 relative; the passes are three
+	// GEMMs deep with k <= 16, plus tanh/exp kernels good to a few ulp, with
+	// z amplified by up to e^6 but only in relative terms, so an entry should
+	// be off by ~1e-6 of its tensor's scale; sums with cancellation make
+	// small entries worse in relative terms, hence the scale-relative floor.
+	// Measured worst over the table: 2.3e-6 of the scale (and up to 5e-4
+	// relative, on entries far below it). gradAbs leaves a margin of ~13 on
+	// that, and is still ~10^4 times finer than what a wrong dalpha/da does
+	// here (its factor 1 - tanh^2 is mostly 0.2-0.8).
+	const (
+		gradRel = 1e-4
+		gradAbs = 3e-5
+		h       = 1e-6
+		// A ReLU reference is piecewise linear. Inputs are drawn until every
+		// hidden pre-activation is at least kinkMargin from zero, which is
+		// ~100 times float32's error on them (so float32 and float64 agree on
+		// every unit's state), and each difference step must move none of
+		// them by half as much (so no unit changes state within the step).
+		kinkMargin = 1e-3
+	)
+	for _, tc := range allTransforms() {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := tc.build(3)
+			scramble(tr, 3)
+			rng := rand.New(rand.NewPCG(7, 7))
+			rows, d := 4, tr.Dim()
+			kinks := false
+			if ref := newRef64(t, tr); ref.net != nil {
+				kinks = ref.net.act == "relu"
+			}
+			var x []float32
+			for try := 0; ; try++ {
+				x = randBatch(rng, rows, d)
+				_, _, _, pre := newRef64(t, tr).toLatent(to64(x), rows)
+				if !kinks || minAbs(pre) > kinkMargin {
+					break
+				}
+				if try == 100 {
+					t.Fatalf("no input batch with every pre-activation %g away from a ReLU kink", kinkMargin)
+				}
+			}
+			saturateScales(t, tr, x, rows)
+			G := randBatch(rng, rows, d)
+			c := make([]float64, rows)
+			for r := range c {
+				c[r] = rng.NormFloat64()
+			}
+			ref := newRef64(t, tr)
+			x64 := to64(x)
+			z64, ld64, raw, pre := ref.toLatent(x64, rows)
+			if len(raw) > 0 {
+				// The check must see dalpha/da: make sure it is far from 1.
+				var sum, hi float64
+				for _, a := range raw {
+					t2 := math.Pow(math.Tanh(a/ref.c), 2)
+					sum, hi = sum+t2, math.Max(hi, t2)
+				}
+				if mean := sum / float64(len(raw)); mean < 0.25 || hi < 0.5 {
+					t.Fatalf("log-scales not saturated: mean tanh^2(a/c) %.3f, max %.3f", mean, hi)
+				}
+			}
+
+			nn.ZeroGrad(tr.Params())
+			z, ld := make([]float32, rows*d), make([]float64, rows)
+			tr.ToLatent(z, x, rows, ld)
+			var zScale float64
+			for _, v := range z64 {
+				zScale = math.Max(zScale, math.Abs(v))
+			}
+			for i := range z {
+				if !near(float64(z[i]), z64[i], 1e-5, 1e-6*zScale) {
+					t.Fatalf("z[%d] = %.8g, float64 reference %.8g", i, z[i], z64[i])
+				}
+			}
+			for r := range ld {
+				if !near(ld[r], ld64[r], 1e-5, 1e-5) {
+					t.Fatalf("logdet[%d] = %.8g, float64 reference %.8g", r, ld[r], ld64[r])
+				}
+			}
+			gx := make([]float32, rows*d)
+			tr.Backward(gx, G, c, rows)
+
+			// check compares one tensor's backward gradients an with central
+			// differences of the reference in its values v.
+			check := func(what string, v []float64, an []float32, mask []float32) {
+				fd := make([]float64, len(v))
+				var scale float64
+				for i := range v {
+					old := v[i]
+					v[i] = old + h
+					lp, pp := ref.loss(x64, rows, G, c)
+					v[i] = old - h
+					lm, pm := ref.loss(x64, rows, G, c)
+					v[i] = old
+					if kinks && max(maxDiff(pp, pre), maxDiff(pm, pre)) > kinkMargin/2 {
+						t.Fatalf("%s[%d]: the difference step moves a pre-activation by more than %g", what, i, kinkMargin/2)
+					}
+					fd[i] = (lp - lm) / (2 * h)
+					scale = math.Max(scale, math.Abs(fd[i]))
+				}
+				bad := 0
+				for i := range v {
+					if mask != nil && mask[i] == 0 {
+						if an[i] != 0 || fd[i] != 0 {
+							t.Errorf("%s[%d] is masked but has gradient %g (reference %g)", what, i, an[i], fd[i])
+						}
+						continue
+					}
+					if !near(float64(an[i]), fd[i], gradRel, gradAbs*scale) {
+						if bad++; bad <= 5 {
+							t.Errorf("%s[%d]: backward gives %.7g, float64 finite differences %.7g", what, i, an[i], fd[i])
+						}
+					}
+				}
+				if bad > 5 {
+					t.Errorf("%s: %d of %d entries off", what, bad, len(v))
+				}
+			}
+			check("dL/dx", x64, gx, nil)
+			vals := ref.params()
+			for k, p := range tr.Params() {
+				check("dL/d"+p.Name, vals[k], p.Grad, p.Mask)
+			}
+		})
+	}
+}
+
 func TestRowsAreIndependent(t *testing.T) {
 	for _, tc := range allTransforms() {
 		t.Run(tc.name, func(t *testing.T) {
