@@ -9,8 +9,9 @@ import (
 )
 
 // Spec describes a flow's architecture completely: building a Spec twice gives
-// the same transforms (random masks and permutations included), so a model file
-// needs only the Spec and the weights.
+// the same transforms (random masks and permutations included). A model file
+// stores the Spec with Structure filled in, so that it does not rely on the
+// seed deriving the same permutations and masks in every hepflow version.
 type Spec struct {
 	// Kind is "maf" (MADE blocks) or "realnvp" (affine couplings).
 	Kind string `json:"kind"`
@@ -28,6 +29,11 @@ type Spec struct {
 	Mask string `json:"mask,omitempty"`
 	// Seed drives the initial weights and any random masks or permutations.
 	Seed uint64 `json:"seed"`
+	// Structure, when set, gives every transform's permutation, coupling mask
+	// and MADE degrees (see Layer) in place of deriving them; the seed still
+	// draws the initial weights. nil (files before Structure existed, specs
+	// from the command line): derive everything from the fields above.
+	Structure []Layer `json:"structure,omitempty"`
 }
 
 // DefaultSpec is hepflow's default architecture: 5 blocks [128,128] as the
@@ -70,11 +76,16 @@ func (s Spec) Validate() error {
 	if _, err := nn.ActivationByName(s.Activation); err != nil {
 		return err
 	}
+	if s.Structure != nil {
+		return s.validateStructure()
+	}
 	return nil
 }
 
 // Build constructs the flow of a spec over a N(0, I) base, with freshly
-// initialised weights drawn from the spec's seed.
+// initialised weights drawn from the spec's seed. With s.Structure set, the
+// permutations and masks are the stored ones; the seed is consumed in the
+// same order either way, so the initial weights do not depend on it.
 func Build(s Spec, g blas.Gemm) (*Flow, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -92,16 +103,25 @@ func Build(s Spec, g blas.Gemm) (*Flow, error) {
 			}
 			ts = append(ts, b)
 			if i+1 < s.Blocks && s.Dim > 1 {
+				p := Reverse(s.Dim)
 				if s.Permutation == "random" {
-					ts = append(ts, RandomPermutation(s.Dim, rng))
-				} else {
-					ts = append(ts, Reverse(s.Dim))
+					p = RandomPermutation(s.Dim, rng)
 				}
+				if s.Structure != nil {
+					var err error
+					if p, err = NewPermutation(s.Structure[len(ts)].Perm); err != nil {
+						return nil, err
+					}
+				}
+				ts = append(ts, p)
 			}
 		case "realnvp":
 			mask := AlternatingMask(s.Dim, i)
 			if s.Mask == "random" {
 				mask = RandomMask(s.Dim, rng)
+			}
+			if s.Structure != nil {
+				mask = s.Structure[len(ts)].activeMask()
 			}
 			c, err := NewCoupling(name, mask, s.Hidden, act, g, rng)
 			if err != nil {
