@@ -37,6 +37,9 @@ type Info struct {
 	Data      DataInfo        `json:"data"`
 	Training  json.RawMessage `json:"training,omitempty"`
 	Seed      uint64          `json:"seed"`
+	// Constants are columns that had one value in training: not modelled,
+	// written back by sampling (see Model.OutputColumns).
+	Constants []Constant `json:"constants,omitempty"`
 }
 
 // DataInfo records what the model was trained on.
@@ -54,6 +57,9 @@ func New(info Info, s *preprocess.Scaler, f *flow.Flow) (*Model, error) {
 	if s.Dim() != f.Dim() || len(info.Columns) != f.Dim() {
 		return nil, fmt.Errorf("model: scaler has %d features, flow %d, columns %d", s.Dim(), f.Dim(), len(info.Columns))
 	}
+	if err := validConstants(info.Constants, info.Columns); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
 	raw, err := json.Marshal(s)
 	if err != nil {
 		return nil, fmt.Errorf("model: preprocessing: %w", err)
@@ -65,8 +71,39 @@ func New(info Info, s *preprocess.Scaler, f *flow.Flow) (*Model, error) {
 }
 
 // Save writes the model atomically to path.
+//
+// The file is one safetensors file: every trainable tensor as F32 (names as
+// in flow.Flow.Params, e.g. block0.0.w, In x Out), and under __metadata__
+// key "hepflow" the Info JSON. Its "flow" object is the flow.Spec with
+// "structure" filled in: one entry per transform in ToLatent order with the
+// constants Build would otherwise derive from the seed, each a plain list of
+// integers (see flow.Layer):
+//
+//	maf:         "params" (tensor prefix), "input_degrees", "hidden_degrees" (one list per hidden layer)
+//	permutation: "perm", z[:, j] = x[:, perm[j]]
+//	coupling:    "params", "mask" (1 = transformed coordinate, 0 = passive)
+//
+// From Python, with meta the parsed "hepflow" JSON (the README's numpy-only
+// loader, or safetensors' safe_open(path, "numpy").metadata()["hepflow"]):
+//
+//	perm = np.array(meta["flow"]["structure"][1]["perm"])   # maf: between block0 and block1
+//	x_permuted = x[:, perm]
+//
+// Load uses the stored structure; files written before it existed (no
+// "structure") are rebuilt from the seed as before. The addition is
+// optional, so the format version stays 1.
 func Save(path string, m *Model) error {
-	meta, err := json.Marshal(m.Info)
+	info := m.Info
+	st, err := m.Flow.Structure()
+	if err != nil {
+		return fmt.Errorf("save model %s: %w", path, err)
+	}
+	info.Spec.Structure = st
+	if err := info.Spec.Validate(); err != nil {
+		// Caught here, not at load time: the flow is not the one its spec builds.
+		return fmt.Errorf("save model %s: the flow does not match its spec: %w", path, err)
+	}
+	meta, err := json.Marshal(info)
 	if err != nil {
 		return fmt.Errorf("save model %s: %w", path, err)
 	}
@@ -121,6 +158,9 @@ func Decode(b []byte, g blas.Gemm) (*Model, error) {
 	}
 	if s.Dim() != f.Dim() || len(info.Columns) != f.Dim() {
 		return nil, fmt.Errorf("inconsistent model: %d columns, preprocessing for %d, flow of %d", len(info.Columns), s.Dim(), f.Dim())
+	}
+	if err := validConstants(info.Constants, info.Columns); err != nil {
+		return nil, err
 	}
 	return &Model{Info: info, Scaler: s, Flow: f}, nil
 }

@@ -30,15 +30,45 @@ func (m *Model) Columns() []string { return m.Info.Columns }
 // Dim is the number of features.
 func (m *Model) Dim() int { return m.Flow.Dim() }
 
-// LogProb writes log p(x) for rows of physical events (row-major float64).
-// Events outside the support of the fitted scaling (a value beyond the
-// training range, or a discrete value never seen in training) have density
-// zero: their log p is -Inf, and their count is returned. rng draws the
-// dequantization noise of discrete columns.
-func (m *Model) LogProb(dst []float64, x []float64, rows int, rng *rand.Rand) (outside int, err error) {
+// Unscored counts events that have no density under the model, by reason.
+// Every finite value of a continuous column has one (the scaling's tails), so
+// what is left is a discrete value never seen in training (mass zero) and
+// values that are not finite.
+type Unscored struct {
+	UnseenLevel int `json:"unseen_discrete_level"`
+	NotFinite   int `json:"not_finite"`
+}
+
+// Total is the number of unscored events.
+func (u Unscored) Total() int { return u.UnseenLevel + u.NotFinite }
+
+// Add returns the sum of two counts.
+func (u Unscored) Add(v Unscored) Unscored {
+	return Unscored{UnseenLevel: u.UnseenLevel + v.UnseenLevel, NotFinite: u.NotFinite + v.NotFinite}
+}
+
+// String says what the counts mean, for messages.
+func (u Unscored) String() string {
+	switch {
+	case u.Total() == 0:
+		return "none"
+	case u.NotFinite == 0:
+		return fmt.Sprintf("%d with a discrete value never seen in training (mass zero)", u.UnseenLevel)
+	case u.UnseenLevel == 0:
+		return fmt.Sprintf("%d with a value that is not finite", u.NotFinite)
+	}
+	return fmt.Sprintf("%d with a discrete value never seen in training (mass zero), %d with a value that is not finite", u.UnseenLevel, u.NotFinite)
+}
+
+// LogProb writes log p(x) for rows of physical events (row-major float64,
+// rows x Dim: the model's Columns, without its constant columns). Events
+// without a density (see Unscored) get log p = -Inf and are counted. rng
+// draws the dequantization noise of discrete columns.
+func (m *Model) LogProb(dst []float64, x []float64, rows int, rng *rand.Rand) (Unscored, error) {
+	var un Unscored
 	d := m.Dim()
 	if len(x) < rows*d || len(dst) < rows {
-		return 0, fmt.Errorf("logprob: %d values for %d rows of %d features", len(x), rows, d)
+		return un, fmt.Errorf("logprob: %d values for %d rows of %d features", len(x), rows, d)
 	}
 	y := make([]float32, min(rows, flow.ChunkRows)*d)
 	ld := make([]float64, min(rows, flow.ChunkRows))
@@ -53,10 +83,14 @@ func (m *Model) LogProb(dst []float64, x []float64, rows int, rng *rand.Rand) (o
 			if err := m.Scaler.Check(row, 1); err != nil {
 				var de *preprocess.DomainError
 				if !errors.As(err, &de) {
-					return outside, err
+					return un, err
 				}
 				dst[r] = math.Inf(-1)
-				outside++
+				if de.Reason == preprocess.UnseenLevel {
+					un.UnseenLevel++
+				} else {
+					un.NotFinite++
+				}
 				continue
 			}
 			good = append(good, row...)
@@ -65,14 +99,14 @@ func (m *Model) LogProb(dst []float64, x []float64, rows int, rng *rand.Rand) (o
 		k := len(idx)
 		clear(ld[:k])
 		if err := m.Scaler.ToLatent(y[:k*d], good, k, ld[:k], rng); err != nil {
-			return outside, fmt.Errorf("logprob: %w", err)
+			return un, fmt.Errorf("logprob: %w", err)
 		}
 		m.Flow.LogProb(lp[:k], y[:k*d], k)
 		for i, r := range idx {
 			dst[r] = lp[i] + ld[i]
 		}
 	}
-	return outside, nil
+	return un, nil
 }
 
 // Sample draws rows events in physical units into dst (rows x Dim, row-major).
@@ -85,4 +119,65 @@ func (m *Model) Sample(dst []float64, rows int, rng *rand.Rand) {
 		m.Flow.Sample(y[:n*d], n, rng)
 		m.Scaler.ToData(dst[start*d:(start+n)*d], y[:n*d], n)
 	}
+}
+
+// Constant is a column that had a single value in the training data. It
+// carries no information, so the flow does not model it (a density along it
+// would be a delta); sampling writes it back as that value.
+type Constant struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	// Index is the column's position among OutputColumns.
+	Index int `json:"index"`
+}
+
+// OutputColumns are the columns of generated events: Columns with the
+// constant columns back in their places.
+func (m *Model) OutputColumns() []string {
+	if len(m.Info.Constants) == 0 {
+		return m.Info.Columns
+	}
+	out := make([]string, 0, len(m.Info.Columns)+len(m.Info.Constants))
+	k := 0
+	for _, c := range m.Info.Constants {
+		for len(out) < c.Index {
+			out = append(out, m.Info.Columns[k])
+			k++
+		}
+		out = append(out, c.Name)
+	}
+	return append(out, m.Info.Columns[k:]...)
+}
+
+// WithConstants writes rows of x (rows x Dim) to dst (rows x
+// len(OutputColumns)) with the constant columns inserted. dst and x must not
+// overlap unless the model has no constants (then it is a copy).
+func (m *Model) WithConstants(dst, x []float64, rows int) {
+	d, cs := m.Dim(), m.Info.Constants
+	w := d + len(cs)
+	for r := 0; r < rows; r++ {
+		in, out := x[r*d:(r+1)*d], dst[r*w:(r+1)*w]
+		k, c := 0, 0
+		for j := range out {
+			if c < len(cs) && cs[c].Index == j {
+				out[j] = cs[c].Value
+				c++
+				continue
+			}
+			out[j] = in[k]
+			k++
+		}
+	}
+}
+
+// validConstants checks that the constants' indices fit the columns.
+func validConstants(cs []Constant, cols []string) error {
+	prev := -1
+	for _, c := range cs {
+		if c.Index <= prev || c.Index > len(cols)+len(cs)-1 || c.Name == "" || math.IsNaN(c.Value) || math.IsInf(c.Value, 0) {
+			return fmt.Errorf("constant column %q at index %d (value %g): want a name, a finite value and increasing indices within the %d columns", c.Name, c.Index, c.Value, len(cols)+len(cs))
+		}
+		prev = c.Index
+	}
+	return nil
 }

@@ -79,17 +79,25 @@ func TestSampleInPhysicalUnits(t *testing.T) {
 	}
 }
 
-func TestOutsideSupportIsMinusInf(t *testing.T) {
+// TestUnseenLevelIsMinusInf: a discrete value never seen in training has mass
+// zero and is counted as such; a continuous value far beyond the training
+// range still has a finite density (the scaling's tails).
+func TestUnseenLevelIsMinusInf(t *testing.T) {
 	m, x := testModel(t)
-	x = append([]float64(nil), x[:6]...)
-	x[3+2] = 0.7 // not a training level
-	lp := make([]float64, 2)
-	n, err := m.LogProb(lp, x, 2, rand.New(rand.NewPCG(1, 1)))
+	x = append([]float64(nil), x[:9]...)
+	x[3+2] = 0.7  // not a training level
+	x[6+0] = 1e9  // far beyond the continuous range
+	x[6+1] = -1e9 // and below it
+	lp := make([]float64, 3)
+	n, err := m.LogProb(lp, x, 3, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 || !math.IsInf(lp[1], -1) || math.IsInf(lp[0], 0) {
-		t.Fatalf("outside=%d, log p = %v", n, lp)
+	if n != (Unscored{UnseenLevel: 1}) || !math.IsInf(lp[1], -1) || math.IsInf(lp[0], 0) || math.IsInf(lp[2], 0) || math.IsNaN(lp[2]) {
+		t.Fatalf("unscored %+v, log p = %v", n, lp)
+	}
+	if lp[2] >= lp[0] {
+		t.Errorf("event far beyond the range: log p %v, not below the in-range event's %v", lp[2], lp[0])
 	}
 }
 

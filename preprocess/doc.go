@@ -46,19 +46,37 @@
 // values) ], a density with respect to counting measure on the discrete
 // columns and Lebesgue measure on the others.
 //
-// # Values outside the fitted range
+// # Values outside the fitted range: the tails
 //
-// The map is finite exactly where the clipped c is in (0, 1): [lo, hi] widened
-// further by beta/(2(1-beta)) of its width, and the training levels for
-// discrete columns. The widening of [min, max] at fit time makes held-out
-// events beyond the training extremes rare (none of 1492 held-out HIGGS
-// events with 4000 training events, against 18 with the exact range), but no
-// finite range can rule them out for a heavy tail. ToLatent refuses a batch
-// with any value outside the support, NaN or ±Inf, with a *DomainError naming
-// row, column and value, before writing anything: the model's density there
-// is zero, and clamping would silently report a wrong one. Check lets callers
-// find and drop (and count) such rows. Discrete values equal to a training level up to a relative 1e-6 (a
-// float32 round trip) count as that level.
+// Every finite value of a continuous or periodic column maps, to a finite y
+// with a finite log-Jacobian: the scaling is a bijection of the whole real
+// line. Inside [lo, hi] it is exactly the recipe above. Beyond an edge, at a
+// distance e = (x - hi)(1-beta)/(hi-lo) (or (lo - x)(1-beta)/(hi-lo)) in c
+// units, the raw logit continues as
+//
+//	logit(1-beta/2) + log(1 + s e)    (and its mirror below lo),  s = 1/(beta/2 (1-beta/2))
+//
+// the mirror image of the logit about the clip edge: C1 there (the density in
+// physical units is continuous across the edge) and, at a distance e beyond,
+// with the slope the logit has at e inside, so the density just outside is of
+// the order of the density just inside. (Continuing the logit linearly with
+// its edge slope s ~ 2/beta instead would put an event 1% of the width beyond
+// the range some 2e4 raw units out, a log density near -1e8.) The inverse is
+// exact on the tails too, so generated values beyond [lo, hi] are the ones
+// the flow's tails give. Model files written before the tails existed load
+// unchanged and gain them: they only change densities that used to be zero.
+//
+// The widening of [min, max] at fit time keeps the edges, where the slope of
+// the map peaks, beyond the training data (none of 1492 held-out HIGGS events
+// with 4000 training events fall outside, against 18 with the exact range).
+//
+// What still has no density: a value that is NaN or ±Inf, and a value of a
+// discrete column that is not one of its training levels (mass zero).
+// ToLatent refuses a batch with such a value, with a *DomainError naming row,
+// column, value and reason (DomainError.Reason), before writing anything;
+// Check lets callers find and drop (and count) such rows. Discrete values
+// equal to a training level up to a relative 1e-6 (a float32 round trip)
+// count as that level.
 //
 // A fitted Scaler is immutable: apart from UnmarshalJSON its methods may be
 // called concurrently, each goroutine with its own *rand.Rand. Rows are

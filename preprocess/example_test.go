@@ -39,9 +39,11 @@ func Example() {
 	s.ToData(back, y, 1)
 	fmt.Printf("back: %.4f %.4f %v\n", back[0], back[1], back[2])
 
-	// Out of range: refused, naming the row and column.
-	err = s.Check([]float64{45.5, 4, 2}, 1)
-	fmt.Println(err != nil)
+	// Beyond the fitted range a continuous value still has a finite density
+	// (the tails); a discrete value never seen in training has mass zero and
+	// is refused, naming the row and column.
+	fmt.Println(s.Check([]float64{1e4, 4, 2}, 1))
+	fmt.Println(s.Check([]float64{45.5, 0, 1.5}, 1))
 
 	// Stored in the model file as JSON and loaded back.
 	b, _ := json.Marshal(s)
@@ -52,10 +54,11 @@ func Example() {
 	}
 	fmt.Println(loaded.Dim(), loaded.Names())
 	// Output:
-	// pt continuous []
+	// pt positive []
 	// phi periodic []
 	// btag discrete [0 1 2]
 	// back: 45.5000 -1.2500 2
-	// true
+	// <nil>
+	// row 0, column "btag": value 1.5 is not one of the 3 values of this discrete column in the training data [0 1 2]
 	// 3 [pt phi btag]
 }

@@ -49,6 +49,7 @@ func Fit(x []float64, rows int, cols []string, opt Options) (*Scaler, error) {
 
 	out := make([]Column, d)
 	for j, name := range cols {
+		stats[j].quartiles(x, rows, d, j)
 		c, err := stats[j].column(j, name, rows, r)
 		if err != nil {
 			return nil, fmt.Errorf("preprocess: fit: column %q: %w", name, err)
@@ -66,11 +67,29 @@ func Fit(x []float64, rows int, cols []string, opt Options) (*Scaler, error) {
 // colStats accumulates one column's range, its TailOrder+1 smallest and
 // largest values and, up to limit, its distinct values.
 type colStats struct {
-	min, max  float64
-	low, high []float64 // sorted ascending, at most TailOrder+1 each
-	limit     int       // track at most this many distinct values
-	distinct  []float64 // sorted; nil once more than limit were seen
-	overflow  bool
+	min, max   float64
+	low, high  []float64 // sorted ascending, at most TailOrder+1 each
+	limit      int       // track at most this many distinct values
+	distinct   []float64 // sorted; nil once more than limit were seen
+	overflow   bool
+	q1, q2, q3 float64   // quartiles (of at most quartileRows rows)
+	sub        []float64 // those rows' values, in row order
+}
+
+// quartileRows bounds the rows sorted for the quartiles: evenly spaced rows
+// of a bigger sample estimate them to far better than the scale needs.
+const quartileRows = 200000
+
+func (c *colStats) quartiles(x []float64, rows, d, j int) {
+	step := max(1, rows/quartileRows)
+	v := make([]float64, 0, rows/step+1)
+	for i := 0; i < rows; i += step {
+		v = append(v, x[i*d+j])
+	}
+	c.sub = slices.Clone(v)
+	slices.Sort(v)
+	q := func(p float64) float64 { return v[int(p*float64(len(v)-1))] }
+	c.q1, c.q2, c.q3 = q(0.25), q(0.5), q(0.75)
 }
 
 func (c *colStats) add(v float64) {
@@ -116,6 +135,9 @@ func (c *colStats) column(j int, name string, rows int, r resolved) (Column, err
 			kind = KindDiscrete
 		}
 	}
+	if kind == KindContinuous || kind == kindNotDiscrete || kind == KindUnbounded {
+		return c.chooseMap(name, rows, r, kind), nil
+	}
 	switch kind {
 	case KindDiscrete:
 		if c.overflow {
@@ -129,28 +151,7 @@ func (c *colStats) column(j int, name string, rows int, r resolved) (Column, err
 		}
 		return Column{Name: name, Kind: kind, Min: r.periodLo, Max: r.periodHi}, nil
 	default:
-		lo, hi := c.min, c.max
-		switch {
-		case r.exact:
-		case r.margin > 0:
-			width := c.max - c.min
-			lo, hi = c.min-r.margin*width, c.max+r.margin*width
-		default:
-			// k = TailOrder from 100 rows up; fewer on small samples, so
-			// the extension stays a property of the tail.
-			k := min(max(rows/10, 1), TailOrder, len(c.low)-1)
-			lo, hi = c.min-(c.low[k]-c.min), c.max+(c.max-c.high[len(c.high)-1-k])
-		}
-		// A column that is never negative in training (a pT, a mass, a
-		// missing-energy magnitude) keeps 0 as its lower bound: widening
-		// past it would let the inverse generate unphysical negative values.
-		if c.min >= 0 && lo < 0 && !r.exact {
-			lo = 0
-		}
-		if !finite(hi - lo) {
-			return Column{}, fmt.Errorf("training range [%g, %g] is too wide for float64", c.min, c.max)
-		}
-		return Column{Name: name, Kind: kind, Min: lo, Max: hi}, nil
+		return Column{}, fmt.Errorf("kind %q", kind)
 	}
 }
 
@@ -174,6 +175,15 @@ func setMoments(cols []Column, x []float64, rows int, beta float64) {
 		logitAt := func(i int) float64 {
 			t := (x[i*d+j]-c.Min)*a + half
 			return math.Log(t) - math.Log1p(-t)
+		}
+		if c.Kind == KindUnbounded || c.Kind == KindPositive {
+			tmp := *c
+			tmp.Std = 1
+			col, err := newColumn(tmp, beta, DequantGuard)
+			if err != nil {
+				panic(err) // chooseMap built it from the same data
+			}
+			logitAt = func(i int) float64 { y, _ := col.sinhArcsinh(x[i*d+j]); return y }
 		}
 		// Shifted sums: exact enough for the spread of logit values (|y| < 15).
 		shift := logitAt(0)
@@ -223,6 +233,40 @@ func setMoments(cols []Column, x []float64, rows int, beta float64) {
 		c.Mean = mean
 		c.Std = math.Sqrt(v / float64(rows))
 	}
+}
+
+// widen is the fitted range of a logit column from its training min and
+// max and its sorted TailOrder+1 smallest (low) and largest (high) values.
+func widen(mn, mx float64, low, high []float64, rows int, r resolved) (lo, hi float64) {
+	lo, hi = mn, mx
+	switch {
+	case r.exact:
+		return lo, hi
+	case r.margin > 0:
+		width := mx - mn
+		lo, hi = mn-r.margin*width, mx+r.margin*width
+	default:
+		// k = TailOrder from 100 rows up; fewer on small samples, so
+		// the extension stays a property of the tail.
+		k := min(max(rows/10, 1), TailOrder, len(low)-1)
+		lo, hi = mn-(low[k]-mn), mx+(mx-high[len(high)-1-k])
+	}
+	// A column that is never negative in training (a pT, a mass, a
+	// missing-energy magnitude) keeps 0 as its lower bound: widening
+	// past it would let the inverse generate unphysical negative values.
+	if mn >= 0 && lo < 0 {
+		lo = 0
+	}
+	return lo, hi
+}
+
+// iqrOr is the interquartile range, or a quarter of the range when half
+// the values or more are one value.
+func iqrOr(q1, q3, mn, mx float64) float64 {
+	if q3 > q1 {
+		return q3 - q1
+	}
+	return (mx - mn) / 4
 }
 
 // insertSorted inserts v into the sorted slice s, keeping it sorted.

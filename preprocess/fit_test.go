@@ -74,18 +74,22 @@ func TestKindDetection(t *testing.T) {
 		}
 		return k
 	}
-	c, d, p := KindContinuous, KindDiscrete, KindPeriodic
+	c, d, p, u, q := KindContinuous, KindDiscrete, KindPeriodic, KindUnbounded, KindPositive
 	cases := []struct {
 		name string
 		opt  Options
 		want []Kind
 	}{
-		{"auto", Options{}, []Kind{c, c, c, d, c, d}},
-		{"periodic phi", Options{Periodic: []string{"phi"}}, []Kind{c, c, p, d, c, d}},
-		{"njet forced continuous", Options{Continuous: []string{"njet"}}, []Kind{c, c, c, d, c, c}},
-		{"threshold 5 (njet has 7 values)", Options{MaxDiscreteLevels: 5}, []Kind{c, c, c, d, c, c}},
-		{"auto off", Options{MaxDiscreteLevels: -1}, []Kind{c, c, c, c, c, c}},
-		{"auto off, btag forced", Options{MaxDiscreteLevels: -1, Discrete: []string{"btag"}}, []Kind{c, c, c, d, c, c}},
+		// pt, btag, mass and njet are never negative: positive.
+		{"default", Options{}, []Kind{q, u, u, d, q, d}},
+		{"logit", Options{Scaling: ScalingLogit}, []Kind{c, c, c, d, c, d}},
+		{"periodic phi", Options{Periodic: []string{"phi"}}, []Kind{q, u, p, d, q, d}},
+		{"njet forced continuous", Options{Continuous: []string{"njet"}}, []Kind{q, u, u, d, q, q}},
+		{"njet forced continuous, logit", Options{Continuous: []string{"njet"}, Scaling: ScalingSeed}, []Kind{c, c, c, d, c, c}},
+		{"pt forced unbounded, logit", Options{Unbounded: []string{"pt"}, Scaling: ScalingLogit}, []Kind{u, c, c, d, c, d}},
+		{"threshold 5 (njet has 7 values)", Options{MaxDiscreteLevels: 5}, []Kind{q, u, u, d, q, q}},
+		{"auto off", Options{MaxDiscreteLevels: -1}, []Kind{q, u, u, q, q, q}},
+		{"auto off, btag forced", Options{MaxDiscreteLevels: -1, Discrete: []string{"btag"}}, []Kind{q, u, u, d, q, q}},
 	}
 	for _, tc := range cases {
 		got := kinds(tc.opt)
@@ -101,7 +105,7 @@ func TestKindDetection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k := s.Columns()[0].Kind; k != KindContinuous {
+	if k := s.Columns()[0].Kind; k != KindPositive {
 		t.Errorf("4 distinct values in 4 rows detected as %s", k)
 	}
 }
@@ -120,13 +124,14 @@ func TestRangeAndMargin(t *testing.T) {
 		opt    Options
 		lo, hi float64
 	}{
-		{small, Options{}, 2 - 0.5, 10 + 1},
+		{small, Options{Scaling: ScalingLogit}, 2 - 0.5, 10 + 1},
 		// Never negative in training: the lower bound stays at 0.
-		{large, Options{}, 0, 99.5 + 5},
-		{large, Options{Margin: 0.1}, 0, 109.45},
-		{shifted, Options{}, -55, 49.5 + 5},
-		{shifted, Options{Margin: 0.1}, -59.95, 59.45},
-		{small, Options{ExactRange: true}, 2, 10},
+		{large, Options{Scaling: ScalingLogit}, 0, 99.5 + 5},
+		{large, Options{Scaling: ScalingLogit, Margin: 0.1}, 0, 109.45},
+		{shifted, Options{Scaling: ScalingLogit}, -55, 49.5 + 5},
+		{shifted, Options{Scaling: ScalingLogit, Margin: 0.1}, -59.95, 59.45},
+		{small, Options{Scaling: ScalingLogit, ExactRange: true}, 2, 10},
+		{small, Options{Scaling: ScalingSeed}, 2, 10},
 		{small, Options{Periodic: []string{"v"}, PeriodicRange: [2]float64{0, 12}}, 0, 12},
 	} {
 		rows := len(tc.x)
@@ -145,8 +150,10 @@ func TestRangeAndMargin(t *testing.T) {
 		if err := s.Check([]float64{c.Min}, 1); err != nil {
 			t.Errorf("%+v: range minimum refused: %v", tc.opt, err)
 		}
-		if err := s.Check([]float64{c.Max + 1e-3*(c.Max-c.Min)}, 1); err == nil {
-			t.Errorf("%+v: value beyond the range accepted", tc.opt)
+		// Beyond the range the tails still map, to a finite density.
+		y, ld := []float64{0}, []float64{0}
+		if err := s.ToLatent64(y, []float64{c.Max + 1e-3*(c.Max-c.Min)}, 1, ld, nil); err != nil || !finite(y[0]) || !finite(ld[0]) {
+			t.Errorf("%+v: value beyond the range: y %v, logdet %v, error %v; want finite", tc.opt, y[0], ld[0], err)
 		}
 	}
 }

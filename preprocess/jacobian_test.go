@@ -184,12 +184,12 @@ func TestDomainErrors(t *testing.T) {
 		ok    bool
 	}{
 		{"pt inside the margin", 0, cols[0].Min + 1e-9*(cols[0].Max-cols[0].Min), true},
-		{"pt below the widened range", 0, cols[0].Min - 1e-3*(cols[0].Max-cols[0].Min), false},
-		{"pt far above", 0, 1e6, false},
+		{"pt below the widened range (tail)", 0, cols[0].Min - 1e-3*(cols[0].Max-cols[0].Min), true},
+		{"pt far above (tail)", 0, 1e6, true},
 		{"eta NaN", 1, math.NaN(), false},
 		{"eta +Inf", 1, math.Inf(1), false},
 		{"phi exactly pi", 2, math.Pi, true},
-		{"phi beyond pi", 2, math.Pi + 1e-3, false},
+		{"phi beyond pi (tail)", 2, math.Pi + 1e-3, true},
 		{"unseen b-tag level", 3, 1.5, false},
 		{"njet 7 unseen", 5, 7, false},
 	}
@@ -229,5 +229,52 @@ func TestDomainErrors(t *testing.T) {
 	}
 	if err := s.ToLatent(make([]float32, d), good[:d], 1, []float64{0}, nil); err == nil {
 		t.Error("nil generator with discrete columns accepted")
+	}
+}
+
+// TestContinuousPlusDequantize: ToLatentContinuous then Dequantize is ToLatent
+// (same noise, same outputs, same logdet up to the order of the sum).
+func TestContinuousPlusDequantize(t *testing.T) {
+	const rows = 300
+	x := testData(rows, 15)
+	s, err := Fit(x, rows, testCols, testOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := s.Dim()
+	y1, y2 := make([]float32, rows*d), make([]float32, rows*d)
+	ld1, ld2 := make([]float64, rows), make([]float64, rows)
+	if err := s.ToLatent(y1, x, rows, ld1, rand.New(rand.NewPCG(3, 3))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ToLatentContinuous(y2, x, rows, ld2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Dequantize(y2, x, rows, ld2, rand.New(rand.NewPCG(3, 3))); err != nil {
+		t.Fatal(err)
+	}
+	for i := range y1 {
+		if y1[i] != y2[i] {
+			t.Fatalf("value %d: %v from ToLatent, %v from the two parts", i, y1[i], y2[i])
+		}
+	}
+	for i := range ld1 {
+		if math.Abs(ld1[i]-ld2[i]) > 1e-12*math.Abs(ld1[i]) {
+			t.Fatalf("row %d: logdet %v from ToLatent, %v from the two parts", i, ld1[i], ld2[i])
+		}
+	}
+	// A second Dequantize draws new noise for the discrete columns only.
+	y3 := append([]float32(nil), y2...)
+	if err := s.Dequantize(y3, x, rows, make([]float64, rows), rand.New(rand.NewPCG(4, 4))); err != nil {
+		t.Fatal(err)
+	}
+	for j, c := range s.Columns() {
+		same := true
+		for i := range rows {
+			same = same && y3[i*d+j] == y2[i*d+j]
+		}
+		if same != (c.Kind != KindDiscrete) {
+			t.Errorf("column %q (%s): unchanged by new noise = %v", c.Name, c.Kind, same)
+		}
 	}
 }

@@ -31,6 +31,10 @@ type wireColumn struct {
 	Kind   Kind      `json:"kind"`
 	Min    *float64  `json:"min,omitempty"`
 	Max    *float64  `json:"max,omitempty"`
+	Loc    *float64  `json:"loc,omitempty"`
+	Scale  *float64  `json:"scale,omitempty"`
+	Shift  *float64  `json:"shift,omitempty"`
+	Guard  *float64  `json:"guard,omitempty"`
 	Levels []float64 `json:"levels,omitempty"`
 	Mean   *float64  `json:"mean"`
 	Std    *float64  `json:"std"`
@@ -42,9 +46,15 @@ func (s *Scaler) MarshalJSON() ([]byte, error) {
 	for j := range s.cols {
 		c := &s.cols[j]
 		wc := wireColumn{Name: c.Name, Kind: c.Kind, Mean: ptr(c.Mean), Std: ptr(c.Std)}
-		if c.Kind == KindDiscrete {
+		switch c.Kind {
+		case KindDiscrete:
 			wc.Levels = c.Levels
-		} else {
+		case KindUnbounded:
+			wc.Min, wc.Max, wc.Loc, wc.Scale = ptr(c.Min), ptr(c.Max), ptr(c.Loc), ptr(c.Scale)
+		case KindPositive:
+			wc.Min, wc.Max, wc.Loc, wc.Scale = ptr(c.Min), ptr(c.Max), ptr(c.Loc), ptr(c.Scale)
+			wc.Shift, wc.Guard = ptr(c.Shift), ptr(c.Guard)
+		default:
 			wc.Min, wc.Max = ptr(c.Min), ptr(c.Max)
 		}
 		w.Columns = append(w.Columns, wc)
@@ -75,11 +85,24 @@ func (s *Scaler) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("preprocess: scaler: column %d (%q): mean and std are required", j, wc.Name)
 		}
 		c := Column{Name: wc.Name, Kind: wc.Kind, Levels: wc.Levels, Mean: *wc.Mean, Std: *wc.Std}
-		if wc.Kind == KindDiscrete {
+		sa := wc.Kind == KindUnbounded || wc.Kind == KindPositive
+		if (wc.Loc != nil || wc.Scale != nil) != sa || (wc.Guard != nil || wc.Shift != nil) != (wc.Kind == KindPositive) {
+			return fmt.Errorf("preprocess: scaler: column %d (%q): loc and scale are for unbounded and positive columns (shift and guard for positive ones) and required there", j, wc.Name)
+		}
+		switch wc.Kind {
+		case KindDiscrete:
 			if wc.Min != nil || wc.Max != nil {
 				return fmt.Errorf("preprocess: scaler: column %d (%q): discrete column has min/max, want levels only", j, wc.Name)
 			}
-		} else {
+		case KindUnbounded, KindPositive:
+			if wc.Min == nil || wc.Max == nil || wc.Loc == nil || wc.Scale == nil {
+				return fmt.Errorf("preprocess: scaler: column %d (%q): %s column needs min, max, loc and scale", j, wc.Name, wc.Kind)
+			}
+			c.Min, c.Max, c.Loc, c.Scale = *wc.Min, *wc.Max, *wc.Loc, *wc.Scale
+			if wc.Kind == KindPositive {
+				c.Shift, c.Guard = *wc.Shift, *wc.Guard
+			}
+		default:
 			if wc.Min == nil || wc.Max == nil {
 				return fmt.Errorf("preprocess: scaler: column %d (%q): %s column needs min and max", j, wc.Name, wc.Kind)
 			}

@@ -20,10 +20,26 @@ const (
 	// fixed range Options.PeriodicRange ([-pi, pi] by default) instead of
 	// the training min/max, so every angle of a held-out event is in range.
 	KindPeriodic Kind = "periodic"
+	// KindUnbounded is a column without hard edges, mapped by
+	// asinh((x - Loc)/Scale) and standardized: linear in the bulk,
+	// logarithmic in the tails, a bijection of the whole line with no
+	// fitted range (Loc is the training median, Scale the interquartile
+	// range).
+	KindUnbounded Kind = "unbounded"
+	// KindPositive is a column never negative in training (a pT, a mass, a
+	// missing-energy magnitude): asinh((log(x - Min) - Loc)/Scale),
+	// standardized, with the log continued linearly below Min + Guard so
+	// that every real value maps. Generated values stay above Min >= 0
+	// unless the flow samples far below the training data.
+	KindPositive Kind = "positive"
 )
 
+// kindNotDiscrete marks a column named in Options.Continuous: never
+// discrete, mapped as Options.Scaling says.
+const kindNotDiscrete Kind = "not-discrete"
+
 func (k Kind) valid() bool {
-	return k == KindContinuous || k == KindDiscrete || k == KindPeriodic
+	return k == KindContinuous || k == KindDiscrete || k == KindPeriodic || k == KindUnbounded || k == KindPositive
 }
 
 // Defaults used when the matching Options field is zero.
@@ -88,7 +104,36 @@ type Options struct {
 	// PeriodicRange is the fixed range of periodic columns. The zero value
 	// selects [-pi, pi]. Training values outside it are an error.
 	PeriodicRange [2]float64
+	// Scaling picks the map of continuous columns not named in Unbounded:
+	// ScalingAsinh (the default, ""), ScalingLogit, ScalingSeed or ScalingAuto.
+	Scaling string
+	// Unbounded names columns always mapped as KindUnbounded (asinh).
+	Unbounded []string
 }
+
+// Scalings: how continuous columns are mapped.
+const (
+	// ScalingAsinh (the default) maps every continuous column by
+	// asinh((x-loc)/scale), standardized (KindUnbounded): a Johnson SU
+	// marginal whose loc and scale are chosen per column by held-out
+	// likelihood. A bijection of the whole line with no fitted range, whose
+	// tails extrapolate gently. Chosen by held-out NLL over all events: on
+	// the HIGGS sample (10 splits) 6.89 nats/event against 7.12 for
+	// ScalingLogit and 7.00 for ScalingAuto, with no held-out event below
+	// log p = -37 (the logit's worst: -830); on an 8-D Gaussian and a 4-D
+	// Student-t(3) within 0.02 and 0.03 nats of the true entropy (the
+	// logit: 0.05 and 0.58).
+	ScalingAsinh = "asinh"
+	// ScalingLogit maps every continuous column by the seed's recipe on the
+	// widened training range (see Margin), with the tails beyond.
+	ScalingLogit = "logit"
+	// ScalingSeed is the seed talk's recipe exactly: min-max on the
+	// unwidened training range, clip, logit, standardize (tails beyond).
+	ScalingSeed = "seed"
+	// ScalingAuto chooses per column between the logit (ScalingLogit) and
+	// the asinh candidates by the same held-out likelihood.
+	ScalingAuto = "auto"
+)
 
 // resolved is Options with defaults applied and names indexed.
 type resolved struct {
@@ -100,6 +145,7 @@ type resolved struct {
 	periodHi   float64
 	forced     []Kind // per column; "" when not forced
 	autoDetect bool
+	scaling    string
 }
 
 func (o Options) resolve(cols []string) (resolved, error) {
@@ -123,6 +169,16 @@ func (o Options) resolve(cols []string) (resolved, error) {
 		return r, fmt.Errorf("option Margin = %g, want finite and >= 0", o.Margin)
 	}
 	r.exact = o.ExactRange
+	switch o.Scaling {
+	case "", ScalingAsinh:
+		r.scaling = ScalingAsinh
+	case ScalingLogit, ScalingAuto:
+		r.scaling = o.Scaling
+	case ScalingSeed:
+		r.scaling, r.exact = ScalingLogit, true
+	default:
+		return r, fmt.Errorf("option Scaling = %q, want %s, %s, %s or %s", o.Scaling, ScalingAuto, ScalingLogit, ScalingSeed, ScalingAsinh)
+	}
 	r.periodLo, r.periodHi = o.PeriodicRange[0], o.PeriodicRange[1]
 	if r.periodLo == 0 && r.periodHi == 0 {
 		r.periodLo, r.periodHi = -math.Pi, math.Pi
@@ -146,7 +202,7 @@ func (o Options) resolve(cols []string) (resolved, error) {
 		field string
 		kind  Kind
 		names []string
-	}{{"Discrete", KindDiscrete, o.Discrete}, {"Continuous", KindContinuous, o.Continuous}, {"Periodic", KindPeriodic, o.Periodic}} {
+	}{{"Discrete", KindDiscrete, o.Discrete}, {"Continuous", kindNotDiscrete, o.Continuous}, {"Periodic", KindPeriodic, o.Periodic}, {"Unbounded", KindUnbounded, o.Unbounded}} {
 		for _, name := range set.names {
 			j, ok := index[name]
 			if !ok {

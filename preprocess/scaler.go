@@ -13,8 +13,8 @@ type Scaler struct {
 	beta        float64
 	guard       float64
 	cols        []column
-	ldConst     float64 // sum over columns of column.ldConst
 	hasDiscrete bool
+	edge        clipEdge
 }
 
 // column holds one column's parameters and the constants derived from them.
@@ -24,18 +24,28 @@ type column struct {
 	w       float64 // 1-2g, width of the noise interval (discrete)
 	invStd  float64
 	ldConst float64 // per-column constant part of log|dy/ds|
+	// unbounded and positive: junctions of the linear continuations (in
+	// t), raw values and slopes there
+	tLo, tHi, rawLo, rawHi, slopeLo, slopeHi float64
 }
 
 // Column describes one fitted column. For continuous and periodic columns
 // Min and Max are the range the min-max step uses (the widened training range
 // or the periodic range); for discrete columns they are zero and Levels holds
-// the sorted distinct training values. Mean and Std standardize logit(c).
+// the sorted distinct training values; unbounded columns map
+// asinh((x-Loc)/Scale) on [Min, Max] (the widened training range) and
+// continue linearly beyond; positive columns do the same with log(x-Shift)
+// in place of x, the log continued linearly below Shift+Guard. Mean and Std
+// standardize the logit (or asinh).
 type Column struct {
-	Name      string
-	Kind      Kind
-	Min, Max  float64
-	Levels    []float64
-	Mean, Std float64
+	Name       string
+	Kind       Kind
+	Min, Max   float64
+	Loc, Scale float64
+	Shift      float64
+	Guard      float64
+	Levels     []float64
+	Mean, Std  float64
 }
 
 // newScaler validates the parameters (from Fit or a model file) and derives
@@ -50,7 +60,7 @@ func newScaler(beta, guard float64, cols []Column) (*Scaler, error) {
 	if len(cols) == 0 {
 		return nil, fmt.Errorf("no columns")
 	}
-	s := &Scaler{beta: beta, guard: guard, cols: make([]column, len(cols))}
+	s := &Scaler{beta: beta, guard: guard, cols: make([]column, len(cols)), edge: newClipEdge(beta)}
 	names := make(map[string]int, len(cols))
 	for j, c := range cols {
 		if c.Name == "" {
@@ -65,7 +75,6 @@ func newScaler(beta, guard float64, cols []Column) (*Scaler, error) {
 			return nil, fmt.Errorf("column %d (%q): %w", j, c.Name, err)
 		}
 		s.cols[j] = col
-		s.ldConst += col.ldConst
 		s.hasDiscrete = s.hasDiscrete || c.Kind == KindDiscrete
 	}
 	return s, nil
@@ -81,8 +90,8 @@ func newColumn(c Column, beta, guard float64) (column, error) {
 	col := column{Column: c, invStd: 1 / c.Std}
 	switch c.Kind {
 	case KindContinuous, KindPeriodic:
-		if len(c.Levels) != 0 {
-			return column{}, fmt.Errorf("%s column has %d levels, want none", c.Kind, len(c.Levels))
+		if len(c.Levels) != 0 || c.Loc != 0 || c.Scale != 0 || c.Guard != 0 || c.Shift != 0 {
+			return column{}, fmt.Errorf("%s column has levels or a loc/scale, want a range only", c.Kind)
 		}
 		width := c.Max - c.Min
 		if !finite(c.Min) || !finite(c.Max) || !(width > 0) || !finite(width) {
@@ -90,6 +99,21 @@ func newColumn(c Column, beta, guard float64) (column, error) {
 		}
 		col.a = (1 - beta) / width
 		col.ldConst = math.Log(col.a) - math.Log(c.Std)
+	case KindUnbounded, KindPositive:
+		if len(c.Levels) != 0 || (c.Kind == KindUnbounded && (c.Shift != 0 || c.Guard != 0)) {
+			return column{}, fmt.Errorf("%s column has levels or a shift, want a range, loc and scale", c.Kind)
+		}
+		if !finite(c.Loc) || !(c.Scale > 0) || !finite(c.Scale) {
+			return column{}, fmt.Errorf("loc %g, scale %g: want finite, scale > 0", c.Loc, c.Scale)
+		}
+		if !finite(c.Min) || !finite(c.Max) || !(c.Max > c.Min) {
+			return column{}, fmt.Errorf("range [%g, %g], want finite min < max", c.Min, c.Max)
+		}
+		if c.Kind == KindPositive && (!finite(c.Shift) || !(c.Guard > 0) || !finite(c.Guard) || c.Min < c.Shift) {
+			return column{}, fmt.Errorf("shift %g, guard %g, range [%g, %g]: want a finite shift <= min and guard > 0", c.Shift, c.Guard, c.Min, c.Max)
+		}
+		col.ldConst = -math.Log(c.Std)
+		col.sinhArcsinhJoints()
 	case KindDiscrete:
 		k := len(c.Levels)
 		if k < 1 || k > MaxLevels {
@@ -108,7 +132,7 @@ func newColumn(c Column, beta, guard float64) (column, error) {
 		col.w = 1 - 2*guard
 		col.ldConst = math.Log(col.a*col.w) - math.Log(c.Std)
 	default:
-		return column{}, fmt.Errorf("kind %q, want %q, %q or %q", c.Kind, KindContinuous, KindDiscrete, KindPeriodic)
+		return column{}, fmt.Errorf("kind %q, want %q, %q, %q, %q or %q", c.Kind, KindUnbounded, KindPositive, KindContinuous, KindDiscrete, KindPeriodic)
 	}
 	return col, nil
 }
@@ -140,19 +164,43 @@ func (s *Scaler) Columns() []Column {
 	return out
 }
 
-// DomainError reports a value the scaler cannot map: outside the fitted
-// support, not a training level of a discrete column, or not finite.
+// DomainReason says why a value has no density.
+type DomainReason int
+
+const (
+	// NotFinite is a NaN or infinite value.
+	NotFinite DomainReason = iota + 1
+	// UnseenLevel is a value of a discrete column that is not one of its
+	// training levels: the model gives it mass zero.
+	UnseenLevel
+)
+
+// String names the reason as reports and JSON output show it.
+func (r DomainReason) String() string {
+	switch r {
+	case NotFinite:
+		return "not finite"
+	case UnseenLevel:
+		return "discrete level not seen in training"
+	}
+	return fmt.Sprintf("DomainReason(%d)", int(r))
+}
+
+// DomainError reports a value the scaler cannot map: not finite, or not a
+// training level of a discrete column. Every finite value of a continuous or
+// periodic column maps.
 type DomainError struct {
 	Row    int    // row within the batch given
 	Col    int    // column index
 	Column string // column name
 	Value  float64
-	reason string
+	Reason DomainReason
+	detail string
 }
 
 // Error implements error.
 func (e *DomainError) Error() string {
-	return fmt.Sprintf("row %d, column %q: value %g %s", e.Row, e.Column, e.Value, e.reason)
+	return fmt.Sprintf("row %d, column %q: value %g %s", e.Row, e.Column, e.Value, e.detail)
 }
 
 // Check reports the first value in the row-major batch x (rows x Dim) that
@@ -162,35 +210,23 @@ func (e *DomainError) Error() string {
 func (s *Scaler) Check(x []float64, rows int) error {
 	d := len(s.cols)
 	mustLen("x", len(x), rows*d)
-	half := s.beta / 2
 	for i := 0; i < rows; i++ {
 		row := x[i*d : (i+1)*d]
 		for j := range s.cols {
 			col := &s.cols[j]
 			v := row[j]
 			if !finite(v) {
-				return &DomainError{Row: i, Col: j, Column: col.Name, Value: v, reason: "is not finite"}
+				return &DomainError{Row: i, Col: j, Column: col.Name, Value: v, Reason: NotFinite, detail: "is not finite"}
 			}
 			if col.Kind == KindDiscrete {
 				if col.level(v) < 0 {
-					return &DomainError{Row: i, Col: j, Column: col.Name, Value: v,
-						reason: fmt.Sprintf("is not one of the %d values of this discrete column in the training data %v", len(col.Levels), col.Levels)}
+					return &DomainError{Row: i, Col: j, Column: col.Name, Value: v, Reason: UnseenLevel,
+						detail: fmt.Sprintf("is not one of the %d values of this discrete column in the training data %v", len(col.Levels), col.Levels)}
 				}
-				continue
-			}
-			if c := (v-col.Min)*col.a + half; !(c > 0 && c < 1) {
-				return &DomainError{Row: i, Col: j, Column: col.Name, Value: v, reason: col.rangeReason()}
 			}
 		}
 	}
 	return nil
-}
-
-func (c *column) rangeReason() string {
-	if c.Kind == KindPeriodic {
-		return fmt.Sprintf("is outside the periodic range [%g, %g]; wrap angles into it", c.Min, c.Max)
-	}
-	return fmt.Sprintf("is outside the range [%g, %g] the scaler was fitted on (training min/max plus margin); the model's density is zero there", c.Min, c.Max)
 }
 
 // level returns the index of v among the training levels, -1 if none.
@@ -217,26 +253,48 @@ func (c *column) level(v float64) int {
 // each row to logdet[row], so that log p(x) = log p_y(y) + logdet (see the
 // package comment for what that means with discrete columns). rng draws the
 // dequantization noise of discrete columns and may be nil when there are
-// none; logdet may be nil when not wanted. If any value is outside the
-// support, it returns a *DomainError and leaves dst and logdet untouched.
+// none; logdet may be nil when not wanted. If any value has no density (see
+// Check), it returns a *DomainError and leaves dst and logdet untouched.
 // It panics if a slice is too short.
 func (s *Scaler) ToLatent(dst []float32, x []float64, rows int, logdet []float64, rng *rand.Rand) error {
-	return toLatent(s, dst, x, rows, logdet, rng)
+	return toLatent(s, dst, x, rows, logdet, rng, allColumns)
 }
 
 // ToLatent64 is ToLatent with a float64 output, for tests and callers that
 // need the map without float32 rounding.
 func (s *Scaler) ToLatent64(dst []float64, x []float64, rows int, logdet []float64, rng *rand.Rand) error {
-	return toLatent(s, dst, x, rows, logdet, rng)
+	return toLatent(s, dst, x, rows, logdet, rng, allColumns)
 }
+
+// ToLatentContinuous is the part of ToLatent that needs no random numbers:
+// it writes only the continuous and periodic columns of dst and adds only
+// their log|dy/ds| to logdet. Together with Dequantize it is ToLatent, split
+// so that training can redraw the dequantization noise every epoch without
+// recomputing the rest.
+func (s *Scaler) ToLatentContinuous(dst []float32, x []float64, rows int, logdet []float64) error {
+	return toLatent(s, dst, x, rows, logdet, nil, continuousColumns)
+}
+
+// Dequantize is the other part of ToLatent: it writes only the discrete
+// columns of dst, with fresh noise from rng, and adds only their log|dy/ds|
+// to logdet. It does nothing when the scaler has no discrete columns.
+func (s *Scaler) Dequantize(dst []float32, x []float64, rows int, logdet []float64, rng *rand.Rand) error {
+	if !s.hasDiscrete {
+		return nil
+	}
+	return toLatent(s, dst, x, rows, logdet, rng, discreteColumns)
+}
+
+// HasDiscrete reports whether any column is discrete (needs dequantization noise).
+func (s *Scaler) HasDiscrete() bool { return s.hasDiscrete }
 
 // ToData maps rows of the flow's input space y (float32, rows x Dim) back to
 // physical values dst (float64), the exact inverse of ToLatent: continuous
 // columns up to the rounding of y, discrete columns exactly to a training
-// value. Any finite y maps to a value: a continuous one may fall slightly
-// outside [Min, Max] as the inverse gives it, a discrete level is clamped to
-// the training levels. NaN maps to NaN (continuous) or the lowest level.
-// It panics if a slice is too short.
+// value. Any finite y maps to a value: a continuous one falls outside
+// [Min, Max] where y is beyond the clip edges (the tails), a discrete level
+// is clamped to the training levels. NaN maps to NaN (continuous) or the
+// lowest level. It panics if a slice is too short.
 func (s *Scaler) ToData(dst []float64, y []float32, rows int) {
 	toData(s, dst, y, rows)
 }
@@ -246,7 +304,16 @@ func (s *Scaler) ToData64(dst []float64, y []float64, rows int) {
 	toData(s, dst, y, rows)
 }
 
-func toLatent[T float32 | float64](s *Scaler, dst []T, x []float64, rows int, logdet []float64, rng *rand.Rand) error {
+// columnSet selects the columns a toLatent call maps.
+type columnSet int
+
+const (
+	allColumns columnSet = iota
+	continuousColumns
+	discreteColumns
+)
+
+func toLatent[T float32 | float64](s *Scaler, dst []T, x []float64, rows int, logdet []float64, rng *rand.Rand, set columnSet) error {
 	d := len(s.cols)
 	mustLen("dst", len(dst), rows*d)
 	if logdet != nil {
@@ -255,25 +322,33 @@ func toLatent[T float32 | float64](s *Scaler, dst []T, x []float64, rows int, lo
 	if err := s.Check(x, rows); err != nil {
 		return err
 	}
-	if s.hasDiscrete && rng == nil && rows > 0 {
+	if s.hasDiscrete && rng == nil && rows > 0 && set != continuousColumns {
 		return fmt.Errorf("preprocess: nil random generator, needed to dequantize the discrete columns")
 	}
-	half := s.beta / 2
 	for i := 0; i < rows; i++ {
 		row, out := x[i*d:(i+1)*d], dst[i*d:(i+1)*d]
-		ld := s.ldConst
+		var ld float64
 		for j := range s.cols {
 			col := &s.cols[j]
-			var c float64
+			var raw, logSlope float64
 			if col.Kind == KindDiscrete {
+				if set == continuousColumns {
+					continue
+				}
 				u := s.guard + col.w*rng.Float64()
-				c = (float64(col.level(row[j]))+u)*col.a + half
+				raw, logSlope = s.edge.logit((float64(col.level(row[j]))+u)*col.a + s.edge.half)
 			} else {
-				c = (row[j]-col.Min)*col.a + half
+				if set == discreteColumns {
+					continue
+				}
+				if col.Kind == KindUnbounded || col.Kind == KindPositive {
+					raw, logSlope = col.sinhArcsinh(row[j])
+				} else {
+					raw, logSlope = s.edge.continuous(col, row[j])
+				}
 			}
-			lc, l1c := math.Log(c), math.Log1p(-c)
-			out[j] = T((lc - l1c - col.Mean) * col.invStd)
-			ld -= lc + l1c
+			out[j] = T((raw - col.Mean) * col.invStd)
+			ld += col.ldConst + logSlope
 		}
 		if logdet != nil {
 			logdet[i] += ld
@@ -286,17 +361,20 @@ func toData[T float32 | float64](s *Scaler, dst []float64, y []T, rows int) {
 	d := len(s.cols)
 	mustLen("dst", len(dst), rows*d)
 	mustLen("y", len(y), rows*d)
-	half := s.beta / 2
 	for i := 0; i < rows; i++ {
 		in, out := y[i*d:(i+1)*d], dst[i*d:(i+1)*d]
 		for j := range s.cols {
 			col := &s.cols[j]
-			c := sigmoid(float64(in[j])*col.Std + col.Mean)
-			t := (c - half) / col.a // in x units from Min, or in level units
-			if col.Kind != KindDiscrete {
-				out[j] = col.Min + t
+			raw := float64(in[j])*col.Std + col.Mean
+			switch col.Kind {
+			case KindUnbounded, KindPositive:
+				out[j] = col.sinhArcsinhInverse(raw)
+				continue
+			case KindContinuous, KindPeriodic:
+				out[j] = s.edge.continuousInverse(col, raw)
 				continue
 			}
+			t := (sigmoid(raw) - s.edge.half) / col.a // in level units
 			l := 0
 			if t > 0 { // also false for NaN
 				l = int(min(t, float64(len(col.Levels)-1)))

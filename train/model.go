@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 
@@ -22,7 +23,9 @@ type ModelOptions struct {
 	// Config drives the optimisation; Config.Seed also drives the split and
 	// the dequantization noise.
 	Config Config
-	// ValFraction of the events is held out for validation and early stopping.
+	// ValFraction of the events is held out for validation and early
+	// stopping, in [0, 1); 0 trains on every event without validation (no
+	// early stopping, the last weights are kept).
 	ValFraction float64
 	// Preprocess configures the feature scaling fitted on the training split.
 	Preprocess preprocess.Options
@@ -33,6 +36,9 @@ type ModelOptions struct {
 	Workers int
 	// Data is recorded in the model file.
 	Data model.DataInfo
+	// Logger receives the warnings about the data (also in Result.Warnings)
+	// as they are found, before training starts; nil discards them.
+	Logger *slog.Logger
 }
 
 // Result is a trained model with figures in physical units.
@@ -40,19 +46,28 @@ type Result struct {
 	Model   *model.Model
 	Summary Summary `json:"training"`
 	// ValNLL is the weighted mean -log p(x) of the validation events in the
-	// units of the input file (nats/event), over events inside the support.
-	ValNLL float64 `json:"val_nll_physical"`
+	// units of the input file (nats/event), over every validation event that
+	// has a density (all but ValUnseenLevel); NaN (null) without validation.
+	ValNLL Nats `json:"val_nll_physical"`
 	// TrainNLL is the same over the training events.
-	TrainNLL float64 `json:"train_nll_physical"`
-	// ValOutside counts validation events outside the scaler's fitted support
-	// (density zero); they are left out of ValNLL and of early stopping.
-	ValOutside int `json:"val_outside_support"`
+	TrainNLL Nats `json:"train_nll_physical"`
+	// ValUnseenLevel counts validation events with a discrete value never
+	// seen in training: mass zero, left out of ValNLL and early stopping.
+	ValUnseenLevel int `json:"val_unseen_level"`
+	// Warnings about the training data: extreme values, dropped constant columns.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // FitModel splits tab into training and validation events, fits the feature
 // scaling on the training split, trains a flow on the scaled events and
 // returns the model in physical units. weights (nil for unit weights) are
 // per-row event weights.
+//
+// Columns with a single value in the training split are dropped from the
+// flow with a warning and recorded as model constants. If training stops
+// early (see Fit and StoppedError) and at least one step succeeded, the
+// model with the best weights so far is returned together with the
+// *StoppedError, so that callers can still save it.
 func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt ModelOptions) (*Result, error) {
 	rows, d := tab.Rows(), tab.Cols()
 	if rows < 2 {
@@ -61,23 +76,53 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	if weights != nil && len(weights) != rows {
 		return nil, fmt.Errorf("%d weights for %d events", len(weights), rows)
 	}
+	if !(opt.ValFraction >= 0 && opt.ValFraction < 1) {
+		return nil, fmt.Errorf("validation fraction %g: want 0 <= f < 1", opt.ValFraction)
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	rng := rand.New(rand.NewPCG(opt.Config.Seed, 0xda7a))
 	perm := rng.Perm(rows)
 	nv := int(math.Round(opt.ValFraction * float64(rows)))
 	if opt.ValFraction > 0 {
 		nv = max(nv, 1)
 	}
-	if opt.ValFraction < 0 || opt.ValFraction >= 1 || nv >= rows {
+	if nv >= rows {
 		return nil, fmt.Errorf("validation fraction %g of %d events leaves no training events", opt.ValFraction, rows)
 	}
+	nt := rows - nv
+	res := &Result{}
+	warn := func(msg string) {
+		res.Warnings = append(res.Warnings, msg)
+		log.Warn(msg)
+	}
+
+	// Constant columns (after --where, in the training split) are dropped.
+	keepCols, consts := constantColumns(tab, perm[nv:])
+	if len(keepCols) == 0 {
+		return nil, fmt.Errorf("every column has a single value in the %d training events: nothing to learn", nt)
+	}
+	for _, c := range consts {
+		warn(fmt.Sprintf("column %q has the single value %g in all %d training events: not modelled, and written as that constant when sampling", c.Name, c.Value, nt))
+	}
+	cols := make([]string, len(keepCols))
+	for k, j := range keepCols {
+		cols[k] = tab.Columns[j]
+	}
+	dm := len(cols)
 	gather := func(idx []int) ([]float64, []float64) {
-		x := make([]float64, len(idx)*d)
+		x := make([]float64, len(idx)*dm)
 		var w []float64
 		if weights != nil {
 			w = make([]float64, len(idx))
 		}
 		for i, r := range idx {
-			copy(x[i*d:(i+1)*d], tab.Data[r*d:(r+1)*d])
+			row := tab.Data[r*d : (r+1)*d]
+			for k, j := range keepCols {
+				x[i*dm+k] = row[j]
+			}
 			if w != nil {
 				w[i] = weights[r]
 			}
@@ -86,21 +131,36 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	}
 	xt, wt := gather(perm[nv:])
 	xv, wv := gather(perm[:nv])
-	nt := rows - nv
+	for _, w := range preprocess.Inspect(xt, nt, cols) {
+		warn(fmt.Sprintf("column %q, input event %d (counting from 1, after any --where): value %g %s", w.Column, perm[nv+w.Row]+1, w.Value, w.Msg))
+	}
 
-	scaler, err := preprocess.Fit(xt, nt, tab.Columns, opt.Preprocess)
+	scaler, err := preprocess.Fit(xt, nt, cols, opt.Preprocess)
 	if err != nil {
 		return nil, fmt.Errorf("fit feature scaling: %w", err)
 	}
-	tr := Dataset{X: make([]float32, nt*d), W: wt, Rows: nt, Dim: d}
-	if err := scaler.ToLatent(tr.X, xt, nt, make([]float64, nt), rng); err != nil {
+	// The training set: continuous columns mapped once, the dequantization
+	// noise of discrete columns redrawn every epoch from (seed, epoch).
+	tr := Dataset{X: make([]float32, nt*dm), W: wt, LogDet: make([]float64, nt), Rows: nt, Dim: dm}
+	ldCont := make([]float64, nt)
+	if err := scaler.ToLatentContinuous(tr.X, xt, nt, ldCont); err != nil {
 		return nil, fmt.Errorf("scale training events: %w", err)
 	}
-	// Validation events outside the training support have density zero under
-	// any model with this scaling; keep them out of the loss and count them.
+	dequantize := func(epoch int, x []float32, ld []float64) error {
+		copy(ld, ldCont)
+		return scaler.Dequantize(x, xt, nt, ld, rand.New(rand.NewPCG(opt.Config.Seed, 0xde9a0000+uint64(epoch))))
+	}
+	if err := dequantize(1, tr.X, tr.LogDet); err != nil {
+		return nil, fmt.Errorf("scale training events: %w", err)
+	}
+	if scaler.HasDiscrete() {
+		tr.Redraw = dequantize
+	}
+	// Validation events with a discrete value never seen in training have
+	// mass zero under any model with this scaling: left out and counted.
 	var keep []int
 	for r := 0; r < nv; r++ {
-		if err := scaler.Check(xv[r*d:(r+1)*d], 1); err != nil {
+		if err := scaler.Check(xv[r*dm:(r+1)*dm], 1); err != nil {
 			var de *preprocess.DomainError
 			if !errors.As(err, &de) {
 				return nil, err
@@ -109,24 +169,25 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 		}
 		keep = append(keep, r)
 	}
-	xvIn := make([]float64, len(keep)*d)
+	xvIn := make([]float64, len(keep)*dm)
 	var wvIn []float64
 	if wv != nil {
 		wvIn = make([]float64, len(keep))
 	}
 	for i, r := range keep {
-		copy(xvIn[i*d:(i+1)*d], xv[r*d:(r+1)*d])
+		copy(xvIn[i*dm:(i+1)*dm], xv[r*dm:(r+1)*dm])
 		if wv != nil {
 			wvIn[i] = wv[r]
 		}
 	}
-	val := Dataset{X: make([]float32, len(keep)*d), W: wvIn, Rows: len(keep), Dim: d}
-	if err := scaler.ToLatent(val.X, xvIn, len(keep), make([]float64, len(keep)), rng); err != nil {
+	val := Dataset{X: make([]float32, len(keep)*dm), W: wvIn, LogDet: make([]float64, len(keep)), Rows: len(keep), Dim: dm}
+	if err := scaler.ToLatent(val.X, xvIn, len(keep), val.LogDet, rng); err != nil {
 		return nil, fmt.Errorf("scale validation events: %w", err)
 	}
+	res.ValUnseenLevel = nv - len(keep)
 
 	spec := opt.Spec
-	spec.Dim = d
+	spec.Dim = dm
 	f, err := flow.Build(spec, opt.Gemm)
 	if err != nil {
 		return nil, err
@@ -134,21 +195,21 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	if err := f.SetWorkers(max(opt.Workers, 1)); err != nil {
 		return nil, err
 	}
-	sum, err := Fit(ctx, f, tr, val, opt.Config)
-	if err != nil {
-		return nil, err
+	sum, fitErr := Fit(ctx, f, tr, val, opt.Config)
+	if fitErr != nil && (Stopped(fitErr) == nil || sum.Steps == 0) {
+		return nil, fitErr
 	}
-	info := model.Info{Columns: append([]string(nil), tab.Columns...), Spec: spec, Data: opt.Data, Seed: opt.Config.Seed}
+	info := model.Info{Columns: cols, Spec: spec, Data: opt.Data, Seed: opt.Config.Seed, Constants: consts}
 	info.Data.Events = rows
 	m, err := model.New(info, scaler, f)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Model: m, Summary: sum, ValOutside: nv - len(keep)}
+	res.Model, res.Summary = m, sum
 	if res.TrainNLL, err = physicalNLL(m, xt, wt, nt, rng); err != nil {
 		return nil, err
 	}
-	res.ValNLL = math.NaN()
+	res.ValNLL = Nats(math.NaN())
 	if len(keep) > 0 {
 		if res.ValNLL, err = physicalNLL(m, xvIn, wvIn, len(keep), rng); err != nil {
 			return nil, err
@@ -158,17 +219,43 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return res, fitErr
 }
 
-// physicalNLL is the weighted mean -log p(x) in physical units.
-func physicalNLL(m *model.Model, x, w []float64, rows int, rng *rand.Rand) (float64, error) {
+// constantColumns splits the table's columns into those with more than one
+// value over the given rows (their indices) and those with a single one.
+func constantColumns(tab *data.Table, rows []int) (keep []int, consts []model.Constant) {
+	d := tab.Cols()
+	for j := 0; j < d; j++ {
+		v0 := tab.Data[rows[0]*d+j]
+		same := true
+		for _, r := range rows[1:] {
+			if tab.Data[r*d+j] != v0 {
+				same = false
+				break
+			}
+		}
+		if same && !math.IsNaN(v0) {
+			consts = append(consts, model.Constant{Name: tab.Columns[j], Value: v0, Index: j})
+		} else {
+			keep = append(keep, j)
+		}
+	}
+	return keep, consts
+}
+
+// physicalNLL is the weighted mean -log p(x) in physical units over the
+// events that have a density.
+func physicalNLL(m *model.Model, x, w []float64, rows int, rng *rand.Rand) (Nats, error) {
 	lp := make([]float64, rows)
 	if _, err := m.LogProb(lp, x, rows, rng); err != nil {
 		return 0, err
 	}
 	var s, sw float64
 	for r, v := range lp {
+		if math.IsInf(v, -1) {
+			continue
+		}
 		wr := 1.0
 		if w != nil {
 			wr = w[r]
@@ -176,5 +263,5 @@ func physicalNLL(m *model.Model, x, w []float64, rows int, rng *rand.Rand) (floa
 		s -= wr * v
 		sw += wr
 	}
-	return s / sw, nil
+	return Nats(s / sw), nil
 }

@@ -1,7 +1,10 @@
 // Package train fits a flow by (weighted) maximum likelihood: shuffled
 // mini-batches, Adam, a learning-rate schedule, gradient clipping, a
 // validation split with early stopping that keeps the best weights, and
-// progress through a callback.
+// progress through a callback. A run never loses its work: a step with a
+// non-finite loss or gradient is skipped and counted, and a run that is
+// interrupted or diverges ends with the best weights so far in the flow and
+// a *StoppedError saying why.
 package train
 
 import (
@@ -19,21 +22,36 @@ import (
 
 // Dataset is a batch of events in the flow's input space.
 type Dataset struct {
-	X    []float32 // rows x Dim, row-major
-	W    []float64 // per-event weights; nil means 1
-	Rows int
-	Dim  int
+	X []float32 // rows x Dim, row-major
+	W []float64 // per-event weights; nil means 1
+	// LogDet is per row the log|det| of the Jacobian of the map from the
+	// events' physical units to X (the preprocessing); nil means 0. Every NLL
+	// Fit reports is the weighted mean of -log p(X) - LogDet: in physical
+	// units when LogDet is the preprocessing's, as FitModel sets it.
+	LogDet []float64
+	Rows   int
+	Dim    int
+	// Redraw, when set, is called before every epoch from the second on to
+	// refresh the random part of X and LogDet in place: new dequantization
+	// noise for the discrete columns each epoch. It must be deterministic
+	// given the epoch, so runs are reproducible.
+	Redraw func(epoch int, x []float32, logdet []float64) error
 }
 
-// Config sets up a training run. Zero values take the defaults of Defaults.
+// Config sets up a training run. Zero values of Epochs, Batch, LR and
+// MaxBadSteps take the defaults (Defaults, AutoBatch); negative or NaN
+// values are errors.
 type Config struct {
 	Epochs      int
 	Batch       int // 0: AutoBatch
 	LR          float64
 	Schedule    string  // constant, cosine or step
-	WeightDecay float64 // decoupled (AdamW)
-	ClipNorm    float64 // global gradient norm bound; <= 0 disables
-	Patience    int     // epochs without validation improvement before stopping; <= 0 disables
+	WeightDecay float64 // decoupled (AdamW); >= 0
+	ClipNorm    float64 // global gradient norm bound; 0 disables
+	Patience    int     // epochs without validation improvement before stopping; 0 disables
+	// MaxBadSteps is how many consecutive steps with a non-finite loss or
+	// gradient are skipped before the run stops as diverged (0: DefaultMaxBadSteps).
+	MaxBadSteps int
 	Seed        uint64
 	// Progress, when set, is called after every epoch.
 	Progress func(Epoch)
@@ -41,9 +59,12 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultMaxBadSteps is Config.MaxBadSteps when zero.
+const DefaultMaxBadSteps = 20
+
 // Defaults are hepflow's training defaults. Batch 0 means AutoBatch.
 func Defaults() Config {
-	return Config{Epochs: 100, LR: 1e-3, Schedule: "cosine", ClipNorm: 5, Patience: 10}
+	return Config{Epochs: 100, LR: 1e-3, Schedule: "cosine", ClipNorm: 5, Patience: 10, MaxBadSteps: DefaultMaxBadSteps}
 }
 
 // AutoBatch is the default mini-batch size for rows training events: 512 (the
@@ -59,35 +80,44 @@ func AutoBatch(rows int) int {
 	return b
 }
 
-// Epoch is the progress report of one epoch.
+// Epoch is the progress report of one epoch. NLLs are in the units of the
+// Dataset's LogDet (physical units under FitModel); ValNLL is NaN (JSON
+// null) without validation events.
 type Epoch struct {
 	Epoch    int     `json:"epoch"`
 	Epochs   int     `json:"epochs"`
-	TrainNLL float64 `json:"train_nll"`
-	ValNLL   float64 `json:"val_nll"`
+	TrainNLL Nats    `json:"train_nll"`
+	ValNLL   Nats    `json:"val_nll"`
 	Best     bool    `json:"best"`
 	LR       float64 `json:"lr"`
+	Skipped  int     `json:"skipped_steps"`
 	Seconds  float64 `json:"seconds"`
 }
 
-// Summary describes a finished run; the flow holds the best weights.
+// Summary describes a finished (or stopped) run; the flow holds the best
+// weights. NLLs are in the units of the Dataset's LogDet.
 type Summary struct {
 	Epochs       int     `json:"epochs"`
 	BestEpoch    int     `json:"best_epoch"`
-	TrainNLL     float64 `json:"train_nll"`
-	ValNLL       float64 `json:"val_nll"`
+	TrainNLL     Nats    `json:"train_nll"`
+	ValNLL       Nats    `json:"val_nll"`
 	Steps        int     `json:"steps"`
+	SkippedSteps int     `json:"skipped_steps"`
 	Seconds      float64 `json:"seconds"`
 	EventsPerSec float64 `json:"events_per_second"`
 	StoppedEarly bool    `json:"stopped_early"`
-	TrainEvents  int     `json:"train_events"`
-	ValEvents    int     `json:"val_events"`
+	// Stopped is set when the run ended early for another reason than early
+	// stopping (see StoppedError).
+	Stopped     StopReason `json:"stopped,omitempty"`
+	TrainEvents int        `json:"train_events"`
+	ValEvents   int        `json:"val_events"`
 }
 
 // Split shuffles d with rng and returns (train, validation) with a fraction
 // frac of the rows in validation (at least one row each when frac > 0).
+// LogDet is split with the rows; Redraw is not carried over.
 func Split(d Dataset, frac float64, rng *rand.Rand) (Dataset, Dataset, error) {
-	if frac < 0 || frac >= 1 {
+	if !(frac >= 0 && frac < 1) {
 		return Dataset{}, Dataset{}, fmt.Errorf("validation fraction %g: want 0 <= f < 1", frac)
 	}
 	nv := int(math.Round(frac * float64(d.Rows)))
@@ -103,10 +133,16 @@ func Split(d Dataset, frac float64, rng *rand.Rand) (Dataset, Dataset, error) {
 		if d.W != nil {
 			out.W = make([]float64, len(idx))
 		}
+		if d.LogDet != nil {
+			out.LogDet = make([]float64, len(idx))
+		}
 		for i, r := range idx {
 			copy(out.X[i*d.Dim:(i+1)*d.Dim], d.X[r*d.Dim:(r+1)*d.Dim])
 			if d.W != nil {
 				out.W[i] = d.W[r]
+			}
+			if d.LogDet != nil {
+				out.LogDet[i] = d.LogDet[r]
 			}
 		}
 		return out
@@ -114,47 +150,85 @@ func Split(d Dataset, frac float64, rng *rand.Rand) (Dataset, Dataset, error) {
 	return take(perm[nv:]), take(perm[:nv]), nil
 }
 
-func sumWeights(d Dataset) float64 {
-	if d.W == nil {
-		return float64(d.Rows)
+// sums returns the total weight and the weighted sum of LogDet.
+func sums(d Dataset) (w, ld float64) {
+	for r := 0; r < d.Rows; r++ {
+		wr := 1.0
+		if d.W != nil {
+			wr = d.W[r]
+		}
+		w += wr
+		if d.LogDet != nil {
+			ld += wr * d.LogDet[r]
+		}
 	}
-	var s float64
-	for _, w := range d.W {
-		s += w
-	}
-	return s
+	return w, ld
 }
 
-// Fit trains f on tr, monitoring val (which may have zero rows: then the last
-// weights are kept and no early stopping happens).
-func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summary, error) {
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// check applies the defaults and validates the configuration.
+func (cfg *Config) check(trainRows int) error {
 	def := Defaults()
 	if cfg.Epochs == 0 {
 		cfg.Epochs = def.Epochs
 	}
 	if cfg.Batch == 0 {
-		cfg.Batch = AutoBatch(tr.Rows)
+		cfg.Batch = AutoBatch(trainRows)
 	}
 	if cfg.LR == 0 {
 		cfg.LR = def.LR
 	}
+	if cfg.MaxBadSteps == 0 {
+		cfg.MaxBadSteps = def.MaxBadSteps
+	}
 	switch {
 	case cfg.Epochs < 0:
-		return Summary{}, fmt.Errorf("epochs %d: must be positive", cfg.Epochs)
+		return fmt.Errorf("epochs %d: must be positive", cfg.Epochs)
 	case cfg.Batch < 1:
-		return Summary{}, fmt.Errorf("batch %d: must be positive", cfg.Batch)
-	case cfg.LR < 0 || math.IsNaN(cfg.LR):
-		return Summary{}, fmt.Errorf("learning rate %g: must be positive", cfg.LR)
+		return fmt.Errorf("batch %d: must be positive", cfg.Batch)
+	case !(cfg.LR > 0) || math.IsInf(cfg.LR, 0):
+		return fmt.Errorf("learning rate %g: must be positive and finite", cfg.LR)
+	case !(cfg.WeightDecay >= 0) || math.IsInf(cfg.WeightDecay, 0):
+		return fmt.Errorf("weight decay %g: must be >= 0 and finite", cfg.WeightDecay)
+	case !(cfg.ClipNorm >= 0) || math.IsInf(cfg.ClipNorm, 0):
+		return fmt.Errorf("gradient clip %g: must be >= 0 (0 disables) and finite", cfg.ClipNorm)
+	case cfg.Patience < 0:
+		return fmt.Errorf("patience %d: must be >= 0 (0 disables)", cfg.Patience)
+	case cfg.MaxBadSteps < 0:
+		return fmt.Errorf("max bad steps %d: must be positive", cfg.MaxBadSteps)
+	}
+	return nil
+}
+
+// Fit trains f on tr, monitoring val (which may have zero rows: then the last
+// weights are kept and no early stopping happens).
+//
+// A step whose loss or gradient is not finite is skipped (the weights and
+// the optimizer state are left as they were) and counted; after
+// Config.MaxBadSteps such steps in a row the run stops as diverged. When the
+// context is cancelled the run stops after the current step. Either way
+// the flow keeps the best weights seen (the current ones are evaluated too)
+// and Fit returns the summary with a *StoppedError; if not a single step
+// succeeded there is nothing to keep, and the summary has Steps == 0.
+func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summary, error) {
+	if err := cfg.check(tr.Rows); err != nil {
+		return Summary{}, err
+	}
+	switch {
 	case tr.Rows < 1:
 		return Summary{}, errors.New("no training events")
 	case tr.Dim != f.Dim() || (val.Rows > 0 && val.Dim != f.Dim()):
 		return Summary{}, fmt.Errorf("data have %d features, the flow %d", tr.Dim, f.Dim())
+	case tr.LogDet != nil && len(tr.LogDet) < tr.Rows, val.LogDet != nil && len(val.LogDet) < val.Rows:
+		return Summary{}, fmt.Errorf("LogDet shorter than the events")
 	}
-	wTrain, wVal := sumWeights(tr), sumWeights(val)
-	if wTrain <= 0 {
+	wTrain, _ := sums(tr)
+	wVal, ldVal := sums(val)
+	if !(wTrain > 0) {
 		return Summary{}, fmt.Errorf("training weights sum to %g: weighted maximum likelihood needs a positive total", wTrain)
 	}
-	if val.Rows > 0 && wVal <= 0 {
+	if val.Rows > 0 && !(wVal > 0) {
 		return Summary{}, fmt.Errorf("validation weights sum to %g: need a positive total", wVal)
 	}
 	meanW := wTrain / float64(tr.Rows)
@@ -177,46 +251,79 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 	if tr.W != nil {
 		wb = make([]float64, batch)
 	}
+	norm := float64(batch) * meanW
 
-	sum := Summary{TrainEvents: tr.Rows, ValEvents: val.Rows, ValNLL: math.NaN()}
+	validate := func() Nats {
+		if val.Rows == 0 {
+			return Nats(math.NaN())
+		}
+		return Nats(f.NLL(val.X, val.W, val.Rows, wVal) - ldVal/wVal)
+	}
+	sum := Summary{TrainEvents: tr.Rows, ValEvents: val.Rows, TrainNLL: Nats(math.NaN()), ValNLL: Nats(math.NaN())}
 	best := math.Inf(1)
 	var bestW [][]float32
-	bad := 0
+	var stop *StoppedError
+	bad, badRun := 0, 0 // epochs without improvement; consecutive skipped steps
 	start := time.Now()
-	for ep := 1; ep <= cfg.Epochs; ep++ {
+	for ep := 1; ep <= cfg.Epochs && stop == nil; ep++ {
 		t0 := time.Now()
+		if ep > 1 && tr.Redraw != nil {
+			if err := tr.Redraw(ep, tr.X, tr.LogDet); err != nil {
+				return sum, fmt.Errorf("epoch %d: redraw the dequantization noise: %w", ep, err)
+			}
+		}
 		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		var lossSum float64
+		good, skipped := 0, 0
 		for s := 0; s < stepsPerEpoch; s++ {
 			if err := ctx.Err(); err != nil {
-				return sum, fmt.Errorf("training stopped at epoch %d: %w", ep, err)
+				stop = &StoppedError{Reason: Interrupted, Epoch: ep, Step: sum.Steps, Err: err}
+				break
 			}
 			idx := perm[s*batch : (s+1)*batch]
+			var ldb float64
 			for i, r := range idx {
 				copy(xb[i*d:(i+1)*d], tr.X[r*d:(r+1)*d])
+				wr := 1.0
 				if wb != nil {
 					wb[i] = tr.W[r]
+					wr = wb[i]
+				}
+				if tr.LogDet != nil {
+					ldb += wr * tr.LogDet[r]
 				}
 			}
 			nn.ZeroGrad(params)
-			loss := f.NLLGrad(xb, wb, batch, float64(batch)*meanW)
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return sum, fmt.Errorf("epoch %d, step %d: loss is %g (try a lower --lr or check the input for extreme values)", ep, sum.Steps+1, loss)
+			loss := f.NLLGrad(xb, wb, batch, norm)
+			gnorm := nn.ClipGradNorm(params, cfg.ClipNorm)
+			if !finite(loss) || !finite(gnorm) {
+				skipped++
+				sum.SkippedSteps++
+				if badRun++; badRun >= cfg.MaxBadSteps {
+					stop = &StoppedError{Reason: Diverged, Epoch: ep, Step: sum.Steps,
+						Err: fmt.Errorf("%d steps in a row had a non-finite loss or gradient (last: loss %g, gradient norm %g); try a lower --lr, a tighter --clip, or look for extreme values in the input", badRun, loss, gnorm)}
+					break
+				}
+				continue
 			}
-			nn.ClipGradNorm(params, cfg.ClipNorm)
+			badRun = 0
 			opt.LR = sched.LR(sum.Steps)
 			opt.Step()
 			sum.Steps++
-			lossSum += loss
+			good++
+			lossSum += loss - ldb/norm
 		}
-		e := Epoch{Epoch: ep, Epochs: cfg.Epochs, TrainNLL: lossSum / float64(stepsPerEpoch), ValNLL: math.NaN(), LR: opt.LR}
+		if stop != nil && good == 0 {
+			break // nothing new in this epoch to report
+		}
+		e := Epoch{Epoch: ep, Epochs: cfg.Epochs, TrainNLL: Nats(math.NaN()), LR: opt.LR, Skipped: skipped}
+		if good > 0 {
+			e.TrainNLL = Nats(lossSum / float64(good))
+		}
+		e.ValNLL = validate()
 		if val.Rows > 0 {
-			e.ValNLL = f.NLL(val.X, val.W, val.Rows, wVal)
-			if math.IsNaN(e.ValNLL) {
-				return sum, fmt.Errorf("epoch %d: validation loss is NaN", ep)
-			}
-			if e.ValNLL < best {
-				best, e.Best, bad = e.ValNLL, true, 0
+			if e.ValNLL.Valid() && float64(e.ValNLL) < best {
+				best, e.Best, bad = float64(e.ValNLL), true, 0
 				bestW = nn.Snapshot(params)
 				sum.BestEpoch = ep
 			} else {
@@ -232,20 +339,32 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 			cfg.Progress(e)
 		}
 		if cfg.Logger != nil {
-			cfg.Logger.Info("epoch", "epoch", ep, "of", cfg.Epochs, "train_nll", e.TrainNLL, "val_nll", e.ValNLL, "best", e.Best, "lr", e.LR, "seconds", e.Seconds)
+			cfg.Logger.Info("epoch", "epoch", ep, "of", cfg.Epochs, "train_nll", float64(e.TrainNLL), "val_nll", float64(e.ValNLL),
+				"best", e.Best, "lr", e.LR, "skipped_steps", skipped, "seconds", e.Seconds)
 		}
-		if cfg.Patience > 0 && val.Rows > 0 && bad >= cfg.Patience {
+		if stop == nil && cfg.Patience > 0 && val.Rows > 0 && bad >= cfg.Patience {
 			sum.StoppedEarly = true
 			break
 		}
 	}
+	if stop != nil && val.Rows > 0 && sum.Steps > 0 {
+		// The weights at the stop may beat the last best epoch.
+		if v := validate(); v.Valid() && float64(v) < best {
+			best, bestW = float64(v), nn.Snapshot(params)
+			sum.BestEpoch = stop.Epoch
+		}
+	}
 	if bestW != nil {
 		nn.Restore(params, bestW)
-		sum.ValNLL = best
+		sum.ValNLL = Nats(best)
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	if sum.Seconds > 0 {
 		sum.EventsPerSec = float64(sum.Steps*batch) / sum.Seconds
+	}
+	if stop != nil {
+		sum.Stopped = stop.Reason
+		return sum, stop
 	}
 	return sum, nil
 }

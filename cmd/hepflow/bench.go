@@ -57,7 +57,7 @@ func runBench(ctx context.Context, args []string, e *env) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
-	if seconds <= 0 {
+	if !positive(seconds) {
 		return usagef("--seconds %g: must be positive", seconds)
 	}
 	if child {

@@ -30,13 +30,16 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	fs := newFlags("demo", "demo [--out DIR]", demoExamples, e)
 	c.register(fs, true)
 	fs.StringVar(&out, "out", "hepflow-demo", "folder for the model, samples, summary and report")
-	fs.IntVar(&epochs, "epochs", 200, "maximum training epochs (early stopping usually ends sooner)")
+	fs.IntVar(&epochs, "epochs", 200, "maximum training epochs, at least 1 (early stopping usually ends sooner)")
 	fs.Uint64Var(&seed, "seed", 1, "random seed")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := c.validate(); err != nil {
 		return err
+	}
+	if epochs < 1 {
+		return usagef("--epochs %d: want at least 1", epochs)
 	}
 	if err := prepareOutDir(out, c.force); err != nil {
 		return err
@@ -85,21 +88,19 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	}
 	res, err := train.FitModel(ctx, trainTab, nil, train.ModelOptions{
 		Spec: spec, Config: cfg, ValFraction: 0.2, Gemm: gemm, Workers: c.threads,
-		Data: model.DataInfo{Files: []string{sample}, Format: "higgs", Where: "label==0", Drop: nonFeatures(features)},
+		Data:   model.DataInfo{Files: []string{sample}, Format: "higgs", Where: "label==0", Drop: nonFeatures(features)},
+		Logger: log,
 	})
 	if bar != nil {
 		bar.done()
 	}
-	if err != nil {
+	modelPath := filepath.Join(out, "model.safetensors")
+	if err := saveTrained(e, modelPath, res, err); err != nil {
 		return err
 	}
 	m := res.Model
-	modelPath := filepath.Join(out, "model.safetensors")
-	if err := model.Save(modelPath, m); err != nil {
-		return err
-	}
 	rng := rand.New(rand.NewPCG(seed, 0xde40))
-	testNLL, testOutside, err := meanNLL(m, testTab, rng)
+	testNLL, testUnscored, err := meanNLL(m, testTab, rng)
 	if err != nil {
 		return err
 	}
@@ -123,8 +124,8 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 		"model": modelPath, "generated": genPath, "features": features,
 		"train_events": res.Summary.TrainEvents, "val_events": res.Summary.ValEvents, "test_events": testTab.Rows(),
 		"epochs": res.Summary.Epochs, "best_epoch": res.Summary.BestEpoch, "seconds": res.Summary.Seconds,
-		"train_nll": res.TrainNLL, "val_nll": nullNaN(res.ValNLL),
-		"test_nll": nullNaN(testNLL), "test_outside_support": testOutside,
+		"train_nll": res.TrainNLL, "val_nll": res.ValNLL,
+		"test_nll": nullNaN(testNLL), "test_unscored": testUnscored.Total(),
 		"validation": val,
 	}
 	b, err := json.MarshalIndent(summary, "", "  ")
@@ -140,7 +141,10 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 		return nil
 	}
 	fmt.Fprintf(e.stdout, "hepflow demo: MAF (5 blocks [128,128], tanh) on %d real HIGGS background events, %d features\n", trainTab.Rows(), len(features))
-	fmt.Fprintf(e.stdout, "  held-out test NLL  %.3f nats/event (physical units, %d events; %d outside the training range)\n", testNLL, testTab.Rows()-testOutside, testOutside)
+	fmt.Fprintf(e.stdout, "  held-out test NLL  %.3f nats/event (physical units, over all %d held-out events)\n", testNLL, testTab.Rows()-testUnscored.Total())
+	if testUnscored.Total() > 0 {
+		fmt.Fprintf(e.stdout, "  without a density  %v\n", testUnscored)
+	}
 	fmt.Fprintf(e.stdout, "  training           %d epochs (best %d), %.1f s\n", res.Summary.Epochs, res.Summary.BestEpoch, res.Summary.Seconds)
 	printDemoHeadline(e.stdout, val)
 	fmt.Fprintf(e.stdout, "  wrote              %s, %s, %s\n", modelPath, genPath, filepath.Join(out, "summary.json"))
@@ -181,13 +185,13 @@ func splitTable(t *data.Table, frac float64, seed uint64) (*data.Table, *data.Ta
 	return pick(perm[nh:]), pick(perm[:nh])
 }
 
-// meanNLL is the mean -log p over events inside the model's support, and the
-// count of those outside.
-func meanNLL(m *model.Model, t *data.Table, rng *rand.Rand) (float64, int, error) {
+// meanNLL is the mean -log p over the events that have a density (with
+// continuous columns only: every event), and the count of those without.
+func meanNLL(m *model.Model, t *data.Table, rng *rand.Rand) (float64, model.Unscored, error) {
 	lp := make([]float64, t.Rows())
-	outside, err := m.LogProb(lp, t.Data, t.Rows(), rng)
+	un, err := m.LogProb(lp, t.Data, t.Rows(), rng)
 	if err != nil {
-		return 0, 0, err
+		return 0, un, err
 	}
 	var s float64
 	for _, v := range lp {
@@ -195,10 +199,10 @@ func meanNLL(m *model.Model, t *data.Table, rng *rand.Rand) (float64, int, error
 			s -= v
 		}
 	}
-	if outside == len(lp) {
-		return math.NaN(), outside, nil
+	if un.Total() == len(lp) {
+		return math.NaN(), un, nil
 	}
-	return s / float64(len(lp)-outside), outside, nil
+	return s / float64(len(lp)-un.Total()), un, nil
 }
 
 // nonFeatures lists the HIGGS columns the demo leaves out.

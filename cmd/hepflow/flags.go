@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -79,11 +80,15 @@ func splitList(s string) []string {
 	return out
 }
 
-// parseInts parses a comma-separated list of positive integers.
+// parseInts parses a comma-separated list of positive integers; an empty
+// item (128,,128) is an error, not skipped.
 func parseInts(flagName, s string) ([]int, error) {
 	var out []int
-	for _, f := range splitList(s) {
-		v, err := strconv.Atoi(f)
+	if strings.TrimSpace(s) == "" {
+		return nil, usagef("--%s is empty", flagName)
+	}
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || v < 1 {
 			return nil, usagef("--%s %q: want positive integers separated by commas, e.g. 128,128", flagName, s)
 		}
@@ -167,5 +172,19 @@ func checkOutput(flagName, out string, force bool, inputs ...string) error {
 	if _, err := os.Stat(out); err == nil && !force {
 		return fmt.Errorf("--%s %s exists already; use --force to overwrite it", flagName, out)
 	}
+	// Outputs are written to a temporary file in the same folder and renamed:
+	// find out now, not after an hour of training, that the folder refuses it.
+	probe, err := os.CreateTemp(filepath.Dir(abs), ".hepflow-probe-*")
+	if err != nil {
+		return fmt.Errorf("--%s %s: cannot write in folder %s: %w", flagName, out, filepath.Dir(out), err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
 	return nil
 }
+
+// positive reports whether v is finite and > 0 (false for NaN).
+func positive(v float64) bool { return v > 0 && !math.IsInf(v, 0) }
+
+// nonNegative reports whether v is finite and >= 0 (false for NaN).
+func nonNegative(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }

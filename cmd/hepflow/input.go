@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -77,8 +78,8 @@ func parseInput(v string) (weightedInput, error) {
 		return weightedInput{path: v, factor: 1}, nil
 	}
 	f, err := strconv.ParseFloat(v[i+1:], 64)
-	if err != nil {
-		return weightedInput{}, usagef("--data %q: the part after @ must be a weight factor, e.g. mc.csv@0.5", v)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f == 0 {
+		return weightedInput{}, usagef("--data %q: the part after @ must be a finite, non-zero weight factor, e.g. mc.csv@0.5", v)
 	}
 	return weightedInput{path: v[:i], factor: f}, nil
 }

@@ -24,7 +24,7 @@ func runLogProb(ctx context.Context, args []string, e *env) error {
 	in.register(fs)
 	fs.StringVar(&modelPath, "model", "", "model file written by 'hepflow train'")
 	fs.StringVar(&dataPath, "data", "", "events to score; must hold the model's columns (others are ignored)")
-	fs.StringVar(&out, "out", "", "output file with one column, logprob: log p(x) in the input's physical units (-Inf outside the model's support)")
+	fs.StringVar(&out, "out", "", "output file with one column, logprob: log p(x) in the input's physical units (-Inf only for a discrete value never seen in training: mass zero)")
 	fs.Uint64Var(&seed, "seed", 1, "seed of the dequantization noise of discrete columns")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -53,7 +53,7 @@ func runLogProb(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	lp := make([]float64, tab.Rows())
-	outside, err := m.LogProb(lp, tab.Data, tab.Rows(), rand.New(rand.NewPCG(seed, 0xde)))
+	un, err := m.LogProb(lp, tab.Data, tab.Rows(), rand.New(rand.NewPCG(seed, 0xde)))
 	if err != nil {
 		return fmt.Errorf("%s: %w", dataPath, err)
 	}
@@ -70,19 +70,19 @@ func runLogProb(ctx context.Context, args []string, e *env) error {
 			sum += v
 		}
 	}
-	inside := len(lp) - outside
+	scored := len(lp) - un.Total()
 	mean := math.NaN()
-	if inside > 0 {
-		mean = sum / float64(inside)
+	if scored > 0 {
+		mean = sum / float64(scored)
 	}
 	if c.json {
-		b, _ := json.Marshal(map[string]any{"out": out, "events": len(lp), "mean_logprob": nullNaN(mean), "outside_support": outside})
+		b, _ := json.Marshal(map[string]any{"out": out, "events": len(lp), "scored": scored, "mean_logprob": nullNaN(mean), "unscored": un})
 		fmt.Fprintln(e.stdout, string(b))
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "wrote %d log densities to %s; mean log p = %.4f nats over %d events", len(lp), out, mean, inside)
-	if outside > 0 {
-		fmt.Fprintf(e.stdout, "; %d events outside the model's support (log p = -Inf)", outside)
+	fmt.Fprintf(e.stdout, "wrote %d log densities to %s; mean log p = %.4f nats over %d events", len(lp), out, mean, scored)
+	if un.Total() > 0 {
+		fmt.Fprintf(e.stdout, "; %d events have no density (log p = -Inf): %v", un.Total(), un)
 	}
 	fmt.Fprintln(e.stdout)
 	return nil

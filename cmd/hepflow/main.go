@@ -57,6 +57,10 @@ func commands() map[string]command {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first Ctrl-C (or SIGTERM) asks the command to stop cleanly (train
+	// saves its best model so far); once it is seen the default handling is
+	// back, so a second one ends the process at once.
+	go func() { <-ctx.Done(); stop() }()
 	os.Exit(run(ctx, os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr}))
 }
 
@@ -65,8 +69,14 @@ type env struct {
 	stdout, stderr io.Writer
 }
 
+// interrupted is a command stopped by Ctrl-C or SIGTERM after it tidied up.
+type interrupted struct{ err error }
+
+func (e *interrupted) Error() string { return e.err.Error() }
+func (e *interrupted) Unwrap() error { return e.err }
+
 // run executes one command line and returns the exit status: 0 on success,
-// 1 on failure, 2 on a usage error.
+// 1 on failure, 2 on a usage error, 130 when interrupted (Ctrl-C, SIGTERM).
 func run(ctx context.Context, args []string, e *env) int {
 	if len(args) == 0 {
 		fmt.Fprint(e.stderr, usage)
@@ -93,6 +103,11 @@ func run(ctx context.Context, args []string, e *env) int {
 	case errors.As(err, new(*usageError)):
 		fmt.Fprintf(e.stderr, "hepflow %s: %v\nRun 'hepflow %s --help' for usage.\n", args[0], err, args[0])
 		return 2
+	case errors.As(err, new(*interrupted)):
+		return 130 // the command has said what it kept
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(e.stderr, "hepflow %s: interrupted before it finished\n", args[0])
+		return 130
 	default:
 		fmt.Fprintf(e.stderr, "hepflow %s: %v\n", args[0], err)
 		return 1

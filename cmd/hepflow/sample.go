@@ -71,14 +71,19 @@ func runSample(ctx context.Context, args []string, e *env) error {
 	// shard boundary is drawn whole from its stream and cut, so shards of
 	// any size hold exactly the events of one big run.
 	lo, hi := n*int64(k-1)/int64(of), n*int64(k)/int64(of)
-	w, err := data.Create(out, m.Columns(), wopt)
+	// Columns that were constant in training are written back as constants.
+	w, err := data.Create(out, m.OutputColumns(), wopt)
 	if err != nil {
 		return err
 	}
 	defer w.Abort()
 	start := time.Now()
 	buf := make([]float64, sampleBlock*m.Dim())
-	d := int64(m.Dim())
+	wide := buf
+	if len(m.Info.Constants) > 0 {
+		wide = make([]float64, sampleBlock*len(m.OutputColumns()))
+	}
+	d, dw := int64(m.Dim()), int64(len(m.OutputColumns()))
 	for b := lo / sampleBlock; b*sampleBlock < hi; b++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -87,7 +92,10 @@ func runSample(ctx context.Context, args []string, e *env) error {
 		rows := min(sampleBlock, n-first)
 		m.Sample(buf[:rows*d], int(rows), rand.New(rand.NewPCG(seed, uint64(b))))
 		from, to := max(lo, first)-first, min(hi, first+rows)-first
-		if err := w.WriteRows(buf[from*d : to*d]); err != nil {
+		if len(m.Info.Constants) > 0 {
+			m.WithConstants(wide, buf, int(rows))
+		}
+		if err := w.WriteRows(wide[from*dw : to*dw]); err != nil {
 			return err
 		}
 	}

@@ -66,23 +66,23 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	fs.StringVar(&f.act, "activation", "tanh", "conditioner activation: tanh, relu, elu or silu (relu extrapolates linearly into the tails; tanh gave better held-out densities on HIGGS)")
 	fs.StringVar(&f.perm, "permutation", "reverse", "MAF feature order between blocks: reverse or random")
 	fs.StringVar(&f.mask, "mask", "alternating", "RealNVP coupling masks: alternating or random")
-	fs.IntVar(&f.epochs, "epochs", 200, "maximum number of epochs")
-	fs.IntVar(&f.batch, "batch", 0, "mini-batch size (0: 512, or smaller for small samples to keep ~25 steps per epoch)")
-	fs.Float64Var(&f.lr, "lr", 1e-3, "Adam learning rate")
+	fs.IntVar(&f.epochs, "epochs", 200, "maximum number of epochs (at least 1)")
+	fs.IntVar(&f.batch, "batch", 0, "mini-batch size; 0 (the default) means automatic: 512, or smaller for small samples to keep ~25 steps per epoch")
+	fs.Float64Var(&f.lr, "lr", 1e-3, "Adam learning rate (positive)")
 	fs.StringVar(&f.sched, "schedule", "cosine", "learning-rate schedule: constant, cosine or step")
-	fs.Float64Var(&f.wd, "weight-decay", 0, "decoupled weight decay (AdamW)")
-	fs.Float64Var(&f.clip, "clip", 5, "global gradient-norm bound (0 disables)")
-	fs.IntVar(&f.pat, "patience", 20, "stop after this many epochs without a better validation loss (0 disables)")
-	fs.Float64Var(&f.valFrac, "val-fraction", 0.2, "fraction of events held out for validation and early stopping")
+	fs.Float64Var(&f.wd, "weight-decay", 0, "decoupled weight decay (AdamW), >= 0")
+	fs.Float64Var(&f.clip, "clip", 5, "global gradient-norm bound; 0 disables clipping")
+	fs.IntVar(&f.pat, "patience", 20, "stop after this many epochs without a better validation loss; 0 disables early stopping")
+	fs.Float64Var(&f.valFrac, "val-fraction", 0.2, "fraction of events held out for validation and early stopping, in [0, 1); 0 trains on every event without validation or early stopping and keeps the last weights")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed (split, initial weights, shuffling, dequantization)")
 	fs.StringVar(&f.disc, "discrete", "", "columns to treat as discrete (default: auto-detected, at most 10 distinct values)")
 	fs.StringVar(&f.cont, "continuous", "", "columns never to treat as discrete")
 	fs.StringVar(&f.periods, "periodic", "", "angle columns scaled on the fixed range [-pi, pi] instead of their training range (the UCI HIGGS phi's are rescaled to about +-1.74, so they are not periodic in [-pi, pi])")
-	fs.Float64Var(&f.margin, "margin", 0, "widen each continuous column's training range by this fraction of its width on both sides (0: by the spacing of its 10 most extreme training values)")
+	fs.Float64Var(&f.margin, "margin", 0, "widen each continuous column's training range by this fraction of its width on both sides, >= 0; 0 (the default) widens by the spacing of its 10 most extreme training values")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := f.validate(); err != nil {
+	if err := f.check(); err != nil {
 		return err
 	}
 	if len(f.inputs) == 0 {
@@ -110,12 +110,6 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	if err := spec.Validate(); err != nil {
 		return usagef("%v", err)
 	}
-	if f.valFrac < 0 || f.valFrac >= 1 {
-		return usagef("--val-fraction %g: want 0 <= f < 1", f.valFrac)
-	}
-	if f.margin < 0 {
-		return usagef("--margin %g: must not be negative", f.margin)
-	}
 	opts, err := f.in.options(f.threads)
 	if err != nil {
 		return err
@@ -140,30 +134,93 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	}
 	res, err := train.FitModel(ctx, tab, weights, train.ModelOptions{
 		Spec: spec, Config: cfg, ValFraction: f.valFrac, Preprocess: pre, Gemm: gemm, Workers: f.threads,
-		Data: model.DataInfo{Files: paths, Format: f.in.format, Where: f.in.where, Drop: opts.Drop, Weight: f.weight},
+		Data:   model.DataInfo{Files: paths, Format: f.in.format, Where: f.in.where, Drop: opts.Drop, Weight: f.weight},
+		Logger: log,
 	})
 	if bar != nil {
 		bar.done()
 	}
-	if err != nil {
-		return err
-	}
-	if err := model.Save(f.out, res.Model); err != nil {
+	if err := saveTrained(e, f.out, res, err); err != nil {
 		return err
 	}
 	return printTrainSummary(e, f.json, f.out, res)
+}
+
+// check validates the flags that need no data: every value that is
+// meaningless (zero, negative, NaN or infinite where the help says it must
+// not be) is a usage error naming the flag.
+func (f *trainFlags) check() error {
+	if err := f.common.validate(); err != nil {
+		return err
+	}
+	switch {
+	case f.epochs < 1:
+		return usagef("--epochs %d: want at least 1", f.epochs)
+	case f.batch < 0:
+		return usagef("--batch %d: want a positive size, or 0 for automatic", f.batch)
+	case !positive(f.lr):
+		return usagef("--lr %g: want a positive, finite learning rate", f.lr)
+	case !nonNegative(f.wd):
+		return usagef("--weight-decay %g: want a finite value >= 0", f.wd)
+	case !nonNegative(f.clip):
+		return usagef("--clip %g: want a finite bound >= 0 (0 disables clipping)", f.clip)
+	case f.pat < 0:
+		return usagef("--patience %d: want >= 0 (0 disables early stopping)", f.pat)
+	case !(f.valFrac >= 0 && f.valFrac < 1):
+		return usagef("--val-fraction %g: want 0 <= f < 1", f.valFrac)
+	case !nonNegative(f.margin):
+		return usagef("--margin %g: want a finite fraction >= 0", f.margin)
+	case f.blocks < 1:
+		return usagef("--blocks %d: want at least 1", f.blocks)
+	}
+	return nil
+}
+
+// saveTrained writes the model FitModel returned. A run that stopped early
+// (interrupted, or diverged) still returns the best model so far: it is
+// written, the user is told, and the stop is returned as the error (exit
+// status 130 for an interrupt, 1 for divergence).
+func saveTrained(e *env, out string, res *train.Result, err error) error {
+	st := train.Stopped(err)
+	if err != nil && (st == nil || res == nil) {
+		return err
+	}
+	if serr := model.Save(out, res.Model); serr != nil {
+		if st != nil {
+			return fmt.Errorf("%v; saving the best model so far failed too: %w", err, serr)
+		}
+		return serr
+	}
+	if st == nil {
+		return nil
+	}
+	s := res.Summary
+	fmt.Fprintf(e.stderr, "hepflow: %v\nhepflow: wrote the best model so far to %s (epoch %d of %d, %d steps, val NLL %s nats/event)\n",
+		err, out, s.BestEpoch, s.Epochs, s.Steps, fmtNats(s.ValNLL))
+	if st.Reason == train.Interrupted {
+		return &interrupted{err: err}
+	}
+	return err
+}
+
+// fmtNats prints an NLL, or "n/a" when there is none.
+func fmtNats(v train.Nats) string {
+	if !v.Valid() {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.4f", float64(v))
 }
 
 func printTrainSummary(e *env, asJSON bool, out string, res *train.Result) error {
 	s := res.Summary
 	if asJSON {
 		b, err := json.Marshal(map[string]any{
-			"model": out, "columns": res.Model.Columns(), "flow": res.Model.Info.Spec,
+			"model": out, "columns": res.Model.Columns(), "constant_columns": res.Model.Info.Constants, "flow": res.Model.Info.Spec,
 			"parameters": nn.CountParams(res.Model.Flow.Params()),
-			"epochs":     s.Epochs, "best_epoch": s.BestEpoch, "stopped_early": s.StoppedEarly,
-			"train_events": s.TrainEvents, "val_events": s.ValEvents,
-			"train_nll": res.TrainNLL, "val_nll": nullNaN(res.ValNLL), "val_outside_support": res.ValOutside,
-			"seconds": s.Seconds, "events_per_second": s.EventsPerSec,
+			"epochs":     s.Epochs, "best_epoch": s.BestEpoch, "stopped_early": s.StoppedEarly, "stopped": s.Stopped,
+			"skipped_steps": s.SkippedSteps, "train_events": s.TrainEvents, "val_events": s.ValEvents,
+			"train_nll": res.TrainNLL, "val_nll": res.ValNLL, "val_unseen_level": res.ValUnseenLevel,
+			"warnings": res.Warnings, "seconds": s.Seconds, "events_per_second": s.EventsPerSec,
 		})
 		if err != nil {
 			return err
@@ -173,12 +230,29 @@ func printTrainSummary(e *env, asJSON bool, out string, res *train.Result) error
 	}
 	fmt.Fprintf(e.stdout, "wrote %s\n", out)
 	fmt.Fprintf(e.stdout, "  features      %d (%s)\n", len(res.Model.Columns()), strings.Join(res.Model.Columns(), ", "))
+	for _, c := range res.Model.Info.Constants {
+		fmt.Fprintf(e.stdout, "  constant      %s = %g (not modelled; written as that value when sampling)\n", c.Name, c.Value)
+	}
 	fmt.Fprintf(e.stdout, "  flow          %s, %d blocks %v, %s, %d free parameters\n", res.Model.Info.Spec.Kind, res.Model.Info.Spec.Blocks, res.Model.Info.Spec.Hidden, res.Model.Info.Spec.Activation, nn.CountParams(res.Model.Flow.Params()))
-	fmt.Fprintf(e.stdout, "  epochs        %d (best %d%s)\n", s.Epochs, s.BestEpoch, map[bool]string{true: ", stopped early", false: ""}[s.StoppedEarly])
-	fmt.Fprintf(e.stdout, "  train NLL     %.4f nats/event (physical units, %d events)\n", res.TrainNLL, s.TrainEvents)
-	fmt.Fprintf(e.stdout, "  val NLL       %.4f nats/event (physical units, %d events)\n", res.ValNLL, s.ValEvents)
-	if res.ValOutside > 0 {
-		fmt.Fprintf(e.stdout, "  outside range %d validation events beyond the training range (density 0), left out\n", res.ValOutside)
+	how := ""
+	switch {
+	case s.Stopped != "":
+		how = ", stopped: " + string(s.Stopped)
+	case s.StoppedEarly:
+		how = ", stopped early"
+	}
+	fmt.Fprintf(e.stdout, "  epochs        %d (best %d%s)\n", s.Epochs, s.BestEpoch, how)
+	if s.SkippedSteps > 0 {
+		fmt.Fprintf(e.stdout, "  skipped steps %d of %d (non-finite loss or gradient)\n", s.SkippedSteps, s.Steps+s.SkippedSteps)
+	}
+	fmt.Fprintf(e.stdout, "  train NLL     %s nats/event (physical units, %d events)\n", fmtNats(res.TrainNLL), s.TrainEvents)
+	if s.ValEvents > 0 {
+		fmt.Fprintf(e.stdout, "  val NLL       %s nats/event (physical units, %d events)\n", fmtNats(res.ValNLL), s.ValEvents)
+	} else {
+		fmt.Fprintf(e.stdout, "  val NLL       none (--val-fraction 0: no validation, last weights kept)\n")
+	}
+	if res.ValUnseenLevel > 0 {
+		fmt.Fprintf(e.stdout, "  unscored      %d validation events with a discrete value never seen in training (mass 0), left out\n", res.ValUnseenLevel)
 	}
 	fmt.Fprintf(e.stdout, "  time          %.1f s, %.0f events/s\n", s.Seconds, s.EventsPerSec)
 	return nil
@@ -214,7 +288,7 @@ func (p *progress) epoch(ep train.Epoch) {
 	if ep.Best {
 		best = " *"
 	}
-	fmt.Fprintf(p.f, "\r[%s%s] epoch %d/%d  train %.4f  val %.4f%s   ", strings.Repeat("=", n), strings.Repeat(" ", width-n), ep.Epoch, ep.Epochs, ep.TrainNLL, ep.ValNLL, best)
+	fmt.Fprintf(p.f, "\r[%s%s] epoch %d/%d  NLL (nats/event) train %s  val %s%s   ", strings.Repeat("=", n), strings.Repeat(" ", width-n), ep.Epoch, ep.Epochs, fmtNats(ep.TrainNLL), fmtNats(ep.ValNLL), best)
 }
 
 func (p *progress) done() { fmt.Fprintln(p.f) }

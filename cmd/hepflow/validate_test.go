@@ -387,7 +387,8 @@ func TestAnomalyCommand(t *testing.T) {
 		}
 	}
 
-	// Signal far outside the training range: +Inf scores, ranked first.
+	// Signal far outside the training range (lepton pT x1000): finite scores
+	// in the scaling's tails, ranked above (nearly) all background.
 	far := f.bkgATab.Clone()
 	j, _ := far.Col("lepton_pT")
 	for i := range far.Rows() {
@@ -404,10 +405,8 @@ func TestAnomalyCommand(t *testing.T) {
 	r = res{}
 	lastJSON(t, stdout, &r)
 	t.Logf("signal outside the support: %+v", r)
-	// Signal ties only with the background events that are outside too.
-	want := 1 - 0.5*float64(r.OutsideBkg)/float64(r.NBkg)
-	if r.OutsideSig != far.Rows() || math.Abs(r.AUC-want) > 1e-12 || r.Latent != nil {
-		t.Errorf("signal outside the support: %+v; want all %d outside, AUC %g, no latent check", r, far.Rows(), want)
+	if r.OutsideSig != 0 || r.OutsideBkg != 0 || r.AUC < 0.99 || r.Latent != nil {
+		t.Errorf("signal far outside the range: %+v; want every event scored, AUC > 0.99, no latent check", r)
 	}
 	checkReportFiles(t, out)
 }

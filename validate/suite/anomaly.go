@@ -30,7 +30,9 @@ type AnomalySummary struct {
 	NSignal     int                       `json:"n_signal"`
 	NBackground int                       `json:"n_background"`
 	// OutsideSignal and OutsideBackground count events outside the
-	// model's support (score +Inf, ranked most anomalous).
+	// model's support: a discrete value never seen in training (mass zero,
+	// score +Inf, ranked most anomalous). Continuous values always have a
+	// density.
 	OutsideSignal     int `json:"outside_support_signal"`
 	OutsideBackground int `json:"outside_support_background"`
 	// ScoreCap is the finite value standing in for +Inf in the stored
@@ -113,7 +115,7 @@ func addScoreHists(b *report.Builder, name string, sb, wb, ss, ws []float64, s A
 	}
 	how := "The anomaly score of background (black) and signal (blue): signal should sit at higher scores; the lower panel is signal/background, rising to the right where the score enriches signal."
 	if s.OutsideBackground+s.OutsideSignal > 0 {
-		how += fmt.Sprintf(" %d background and %d signal events lie outside the model's support (score +∞): they count in the overflow and rank as most anomalous.", s.OutsideBackground, s.OutsideSignal)
+		how += fmt.Sprintf(" %d background and %d signal events lie outside the model's support (a discrete value never seen in training: mass zero, score +∞): they count in the overflow and rank as most anomalous.", s.OutsideBackground, s.OutsideSignal)
 	}
 	b.AddSection(report.Section{ID: "anomaly-scores", Title: "Anomaly score distributions", HowToRead: how, Images: []report.Image{img}})
 	return nil

@@ -24,14 +24,16 @@ func checkColumns(m *model.Model, s validate.Sample, what string) error {
 
 // Scores returns the anomaly score -log p(x) of each event (physical
 // units, row-major x with the model's columns): the less probable under the
-// model, the higher. Events outside the model's support score +Inf; their
-// count is returned. rng draws the dequantization noise of discrete columns.
+// model, the higher. Events without a density (a discrete value never seen
+// in training) score +Inf; their count is returned. rng draws the
+// dequantization noise of discrete columns.
 func Scores(m *model.Model, x []float64, rows int, rng *rand.Rand) ([]float64, int, error) {
 	s := make([]float64, rows)
-	outside, err := m.LogProb(s, x, rows, rng)
+	un, err := m.LogProb(s, x, rows, rng)
 	if err != nil {
 		return nil, 0, err
 	}
+	outside := un.Total()
 	for i, v := range s {
 		s[i] = -v
 	}
@@ -40,8 +42,8 @@ func Scores(m *model.Model, x []float64, rows int, rng *rand.Rand) ([]float64, i
 
 // Encode maps events (physical units, the model's columns) to the flow's
 // base space: z = flow(scaling(x)), which should be N(0, I) for events from
-// the training distribution. Events outside the model's support cannot be
-// mapped and are skipped; kept lists the rows that were, in order, and z
+// the training distribution. Events outside the model's support (a discrete
+// value never seen in training) cannot be mapped and are skipped; kept lists the rows that were, in order, and z
 // holds len(kept) rows.
 func Encode(m *model.Model, x []float64, rows int, rng *rand.Rand) (z []float64, kept []int, err error) {
 	d := m.Dim()

@@ -179,8 +179,8 @@ func TestReportOfModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Signal: the reference moved by 1.5 sigma in a, plus events beyond the
-	// training range (+Inf scores).
+	// Signal: the reference moved by 1.5 sigma in a, plus events far beyond
+	// the training range (finite scores, in the scaling's tails).
 	first := make([]int, 1000)
 	for i := range first {
 		first[i] = i
@@ -214,8 +214,22 @@ func TestReportOfModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("anomaly: %+v", as)
-	if as.OutsideSignal < 10 || as.AUC < 0.75 || math.IsInf(as.ScoreCap, 0) {
-		t.Errorf("anomaly summary %+v: want at least the 10 far events outside, AUC > 0.75", as)
+	if as.OutsideSignal != 0 || as.OutsideBackground != 0 || as.AUC < 0.75 || math.IsInf(as.ScoreCap, 0) {
+		t.Errorf("anomaly summary %+v: want every event scored, AUC > 0.75", as)
+	}
+	// The far events are scored, and as the most anomalous of all.
+	ss, _, err := Scores(m, sig.Data, sig.Rows, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, _, err := Scores(m, ref.Data, ref.Rows, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if math.IsInf(ss[i], 0) || ss[i] <= slices.Max(sb) {
+			t.Errorf("far signal event %d: score %v, background max %v: want finite and above", i, ss[i], slices.Max(sb))
+		}
 	}
 	ls, err := Latent(b, m, ref, 1000, 1)
 	if err != nil {

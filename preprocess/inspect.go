@@ -1,0 +1,89 @@
+package preprocess
+
+import (
+	"fmt"
+	"math"
+)
+
+// ExtremeMagnitude is the |value| beyond which Inspect warns: float32, the
+// flow's arithmetic, keeps 7 digits, so next to such a value the rest of a
+// column's range is rounding noise after min-max scaling.
+const ExtremeMagnitude = 1e15
+
+// DominantGap is the fraction of a column's range beyond which Inspect
+// warns that a single event stretches it: the gap between the most extreme
+// value and the next one is more than this share of max - min.
+const DominantGap = 0.5
+
+// Warning is something about a column of training data that makes the
+// fitted scaling poor for it, at one row.
+type Warning struct {
+	Column string
+	Row    int // row of x given to Inspect
+	Value  float64
+	Msg    string
+}
+
+// String is the message a user sees.
+func (w Warning) String() string {
+	return fmt.Sprintf("column %q, row %d: value %g %s", w.Column, w.Row, w.Value, w.Msg)
+}
+
+// Inspect looks at training rows (row-major, rows x len(cols)) for values
+// that make min-max scaling useless for a column: magnitudes beyond
+// ExtremeMagnitude, and a single event whose distance to the next value is
+// more than DominantGap of the column's range (one outlier squeezes every
+// other event into a sliver of the logit's domain). At most one warning per
+// column, the most extreme value. Non-finite values are Fit's business and
+// are skipped here.
+func Inspect(x []float64, rows int, cols []string) []Warning {
+	d := len(cols)
+	var out []Warning
+	for j, name := range cols {
+		// The two smallest and two largest values and the extremes' rows.
+		lo, lo2, hi, hi2 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+		loRow, hiRow, big, bigRow := -1, -1, 0.0, -1
+		for i := 0; i < rows; i++ {
+			v := x[i*d+j]
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			if a := math.Abs(v); a > big {
+				big, bigRow = a, i
+			}
+			switch {
+			case v < lo:
+				lo2, lo, loRow = lo, v, i
+			case v < lo2:
+				lo2 = v
+			}
+			switch {
+			case v > hi:
+				hi2, hi, hiRow = hi, v, i
+			case v > hi2:
+				hi2 = v
+			}
+		}
+		if bigRow >= 0 && big > ExtremeMagnitude {
+			out = append(out, Warning{Column: name, Row: bigRow, Value: x[bigRow*d+j],
+				Msg: fmt.Sprintf("is beyond ±%g: the scaling keeps float32 precision, so the rest of the column is flattened next to it; check the input (a sentinel or overflow?)", ExtremeMagnitude)})
+			continue
+		}
+		width := hi - lo
+		if rows < 3 || !(width > 0) || math.IsInf(lo2, 0) || math.IsInf(hi2, 0) {
+			continue
+		}
+		gHi, gLo := (hi-hi2)/width, (lo2-lo)/width
+		switch {
+		case gHi > DominantGap && gHi >= gLo:
+			out = append(out, Warning{Column: name, Row: hiRow, Value: hi, Msg: dominantMsg(gHi, hi2)})
+		case gLo > DominantGap:
+			out = append(out, Warning{Column: name, Row: loRow, Value: lo, Msg: dominantMsg(gLo, lo2)})
+		}
+	}
+	return out
+}
+
+func dominantMsg(gap, next float64) string {
+	return fmt.Sprintf("alone spans %.0f%% of the column's range (the next value is %g): the other events are squeezed into the rest; check for an outlier or transform the column", 100*gap, next)
+}
