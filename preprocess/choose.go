@@ -63,8 +63,15 @@ func (c *colStats) chooseMap(name string, rows int, r resolved, forced Kind) Col
 	// forced unbounded), so a generated pT or mass is never negative.
 	kinds := []candidate{{kind: KindUnbounded}}
 	if c.min >= 0 && forced != KindUnbounded {
-		lo, _ := widen(c.min, c.max, c.low, c.high, rows, r)
-		kinds = []candidate{{kind: KindPositive, shift: lo}}
+		// Shifted to the widened minimum where the column starts at a cut
+		// (the log then stretches the edge as the seed's logit does), else
+		// log(x) itself: a held-out value below the shift has a density
+		// only through the guard, fine below a real cut, wrong anywhere else.
+		shift := 0.0
+		if c.lowerCut(rows) {
+			shift, _ = widen(c.min, c.max, c.low, c.high, rows, r)
+		}
+		kinds = []candidate{{kind: KindPositive, shift: shift}}
 	}
 	for i := range kinds {
 		kinds[i].locQ, kinds[i].mult = 0.5, 1
@@ -124,6 +131,24 @@ func (c *colStats) chooseMap(name string, rows int, r resolved, forced Kind) Col
 	return bestCol
 }
 
+// EdgeRatio is the threshold of lowerCut: the spread of the k smallest
+// training values in units of the interquartile range times k/n. A flat
+// density cut off sharply gives about 2, one falling linearly to zero at
+// the edge about sqrt(n/k), a Gaussian or exponential tail hundreds and up.
+const EdgeRatio = 30
+
+// lowerCut reports whether the column's lower end looks like a cut: its k
+// smallest values packed as tightly as a density comparable to the bulk's
+// would pack them.
+func (c *colStats) lowerCut(rows int) bool {
+	k := min(max(rows/10, 1), TailOrder, len(c.low)-1)
+	iqr := c.q3 - c.q1
+	if k < 1 || !(iqr > 0) {
+		return false
+	}
+	return (c.low[k]-c.min)/(iqr*float64(k)/float64(rows)) < EdgeRatio
+}
+
 // column fits the candidate's range, loc and scale on sorted values, with
 // Std 1 so that newColumn accepts it (setMoments sets the real moments).
 func (cd candidate) column(name string, sorted []float64, r resolved) Column {
@@ -133,9 +158,13 @@ func (cd candidate) column(name string, sorted []float64, r resolved) Column {
 	col := Column{Name: name, Kind: cd.kind, Min: lo, Max: hi, Std: 1}
 	t := sorted
 	if cd.kind == KindPositive {
-		col.Min = max(col.Min, cd.shift) // a fold's own widening may reach below the shift
+		// The lower junction sits halfway between the shift and the
+		// training minimum: below it raw is linear in log(x - shift), so a
+		// sample falls below the shift only from a y far below the data
+		// (through the guard, see positiveGuard).
 		col.Shift = cd.shift
 		col.Guard = positiveGuard(sorted[0]-cd.shift, sorted[n/2]-cd.shift)
+		col.Min = cd.shift + max((sorted[0]-cd.shift)/2, math.E*col.Guard)
 		t = make([]float64, n)
 		for i, v := range sorted {
 			t[i], _ = logShift(v-cd.shift, col.Guard)

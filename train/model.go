@@ -65,9 +65,9 @@ type Result struct {
 //
 // Columns with a single value in the training split are dropped from the
 // flow with a warning and recorded as model constants. If training stops
-// early (see Fit and StoppedError) and at least one step succeeded, the
-// model with the best weights so far is returned together with the
-// *StoppedError, so that callers can still save it.
+// early (see Fit and StoppedError) with weights worth keeping, the model
+// with the best weights so far is returned together with the
+// *StoppedError, so that callers can still save it; otherwise no model.
 func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt ModelOptions) (*Result, error) {
 	rows, d := tab.Rows(), tab.Cols()
 	if rows < 2 {
@@ -196,7 +196,7 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 		return nil, err
 	}
 	sum, fitErr := Fit(ctx, f, tr, val, opt.Config)
-	if fitErr != nil && (Stopped(fitErr) == nil || sum.Steps == 0) {
+	if st := Stopped(fitErr); fitErr != nil && (st == nil || !st.Kept) {
 		return nil, fitErr
 	}
 	info := model.Info{Columns: cols, Spec: spec, Data: opt.Data, Seed: opt.Config.Seed, Constants: consts}

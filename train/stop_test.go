@@ -86,7 +86,28 @@ func TestDivergedKeepsBest(t *testing.T) {
 	if !sameWeights(best, nn.Snapshot(f.Params())) || float64(s.ValNLL) != bestVal {
 		t.Errorf("weights or val NLL (%v, best epoch %v) are not the best epoch's", s.ValNLL, bestVal)
 	}
+	if !st.Kept {
+		t.Error("diverged after a good epoch: Kept is false")
+	}
 	t.Log(err)
+}
+
+// TestDivergedAtOnce: a learning rate that blows the weights up on the first
+// step leaves nothing better than the initial weights: nothing is kept.
+func TestDivergedAtOnce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	tr := Dataset{X: banana(rng, 400), Rows: 400, Dim: 2}
+	val := Dataset{X: banana(rng, 100), Rows: 100, Dim: 2}
+	s, err := Fit(context.Background(), smallFlow(t), tr, val, Config{Epochs: 5, Batch: 50, LR: 1e30, Seed: 1, MaxBadSteps: 3})
+	if st := Stopped(err); st == nil || st.Reason != Diverged || st.Kept || s.BestEpoch != 0 {
+		t.Fatalf("error %v, summary %+v: want diverged, nothing kept", err, s)
+	}
+	// Without validation nothing can tell good from bad weights: only the
+	// stop is certain.
+	_, err = Fit(context.Background(), smallFlow(t), tr, Dataset{}, Config{Epochs: 5, Batch: 50, LR: 1e30, Seed: 1, MaxBadSteps: 3})
+	if st := Stopped(err); st == nil || st.Reason != Diverged {
+		t.Fatalf("without validation: %v, want diverged", err)
+	}
 }
 
 // TestInterruptKeepsBest: cancelling the context stops the run after the
@@ -112,9 +133,12 @@ func TestInterruptKeepsBest(t *testing.T) {
 	if got := f.NLL(val.X, nil, val.Rows, float64(val.Rows)); math.Abs(got-float64(s.ValNLL)) > 1e-9 {
 		t.Errorf("flow's val NLL %v, summary says %v", got, s.ValNLL)
 	}
+	if !st.Kept {
+		t.Error("interrupted after 3 epochs: Kept is false")
+	}
 	// Cancelled before the first step: nothing trained, nothing to keep.
 	s, err = Fit(ctx, smallFlow(t), tr, val, cfg)
-	if Stopped(err) == nil || s.Steps != 0 {
+	if st := Stopped(err); st == nil || st.Kept || s.Steps != 0 {
 		t.Fatalf("cancelled before the start: %v, %+v", err, s)
 	}
 }

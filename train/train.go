@@ -265,6 +265,11 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 	var stop *StoppedError
 	bad, badRun := 0, 0 // epochs without improvement; consecutive skipped steps
 	start := time.Now()
+	if v := validate(); val.Rows > 0 && v.Valid() {
+		// The initial weights are epoch 0: a run that only gets worse keeps
+		// nothing (Kept is false), rather than its least bad epoch.
+		best, bestW = float64(v), nn.Snapshot(params)
+	}
 	for ep := 1; ep <= cfg.Epochs && stop == nil; ep++ {
 		t0 := time.Now()
 		if ep > 1 && tr.Redraw != nil {
@@ -354,6 +359,14 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 			sum.BestEpoch = stop.Epoch
 		}
 	}
+	kept := sum.Steps > 0 && finiteParams(params)
+	if val.Rows > 0 {
+		kept = sum.BestEpoch > 0
+		if stop == nil && !kept {
+			stop = &StoppedError{Reason: Diverged, Epoch: sum.Epochs, Step: sum.Steps,
+				Err: errors.New("no epoch had a lower validation loss than the initial weights; try a lower --lr or look for extreme values in the input")}
+		}
+	}
 	if bestW != nil {
 		nn.Restore(params, bestW)
 		sum.ValNLL = Nats(best)
@@ -363,8 +376,21 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 		sum.EventsPerSec = float64(sum.Steps*batch) / sum.Seconds
 	}
 	if stop != nil {
+		stop.Kept = kept
 		sum.Stopped = stop.Reason
 		return sum, stop
 	}
 	return sum, nil
+}
+
+// finiteParams reports whether every weight is finite.
+func finiteParams(ps []*nn.Param) bool {
+	for _, p := range ps {
+		for _, v := range p.Value {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -15,11 +15,15 @@ import (
 	"hepflow/internal/atomicfile"
 	"hepflow/internal/demodata"
 	"hepflow/model"
+	"hepflow/preprocess"
 	"hepflow/train"
 )
 
 const demoExamples = `  hepflow demo                 # writes ./hepflow-demo
   hepflow demo --out /tmp/demo --epochs 50
+
+  # held-out NLL of the seed talk's logit scaling on another split
+  hepflow demo --out /tmp/demo-logit --seed 3 --scaling logit
 `
 
 func runDemo(ctx context.Context, args []string, e *env) error {
@@ -27,11 +31,13 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	var out string
 	var epochs int
 	var seed uint64
+	var scaling string
 	fs := newFlags("demo", "demo [--out DIR]", demoExamples, e)
 	c.register(fs, true)
 	fs.StringVar(&out, "out", "hepflow-demo", "folder for the model, samples, summary and report")
 	fs.IntVar(&epochs, "epochs", 200, "maximum training epochs, at least 1 (early stopping usually ends sooner)")
-	fs.Uint64Var(&seed, "seed", 1, "random seed")
+	fs.Uint64Var(&seed, "seed", 1, "random seed (also draws the 80/20 split of the background into training and held-out test events)")
+	fs.StringVar(&scaling, "scaling", preprocess.ScalingAsinh, "feature scaling, as 'hepflow train --scaling': asinh, logit, seed or auto")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -40,6 +46,11 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	}
 	if epochs < 1 {
 		return usagef("--epochs %d: want at least 1", epochs)
+	}
+	switch scaling {
+	case preprocess.ScalingAsinh, preprocess.ScalingLogit, preprocess.ScalingSeed, preprocess.ScalingAuto:
+	default:
+		return usagef("--scaling %q: want asinh, logit, seed or auto", scaling)
 	}
 	if err := prepareOutDir(out, c.force); err != nil {
 		return err
@@ -88,8 +99,9 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	}
 	res, err := train.FitModel(ctx, trainTab, nil, train.ModelOptions{
 		Spec: spec, Config: cfg, ValFraction: 0.2, Gemm: gemm, Workers: c.threads,
-		Data:   model.DataInfo{Files: []string{sample}, Format: "higgs", Where: "label==0", Drop: nonFeatures(features)},
-		Logger: log,
+		Preprocess: preprocess.Options{Scaling: scaling},
+		Data:       model.DataInfo{Files: []string{sample}, Format: "higgs", Where: "label==0", Drop: nonFeatures(features)},
+		Logger:     log,
 	})
 	if bar != nil {
 		bar.done()

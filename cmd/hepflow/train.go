@@ -50,6 +50,8 @@ type trainFlags struct {
 	cont    string
 	periods string
 	margin  float64
+	scaling string
+	unbound string
 }
 
 func runTrain(ctx context.Context, args []string, e *env) error {
@@ -79,6 +81,8 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	fs.StringVar(&f.cont, "continuous", "", "columns never to treat as discrete")
 	fs.StringVar(&f.periods, "periodic", "", "angle columns scaled on the fixed range [-pi, pi] instead of their training range (the UCI HIGGS phi's are rescaled to about +-1.74, so they are not periodic in [-pi, pi])")
 	fs.Float64Var(&f.margin, "margin", 0, "widen each continuous column's training range by this fraction of its width on both sides, >= 0; 0 (the default) widens by the spacing of its 10 most extreme training values")
+	fs.StringVar(&f.scaling, "scaling", preprocess.ScalingAsinh, "map of continuous columns: asinh (Johnson SU per column, chosen by held-out likelihood; log-based for columns never negative), logit (the seed talk's min-max/clip/logit on the widened range), seed (the seed's recipe on the exact training range) or auto (logit or asinh per column, by held-out likelihood); every choice maps every real value")
+	fs.StringVar(&f.unbound, "unbounded", "", "columns always mapped by plain asinh, never log-based or logit")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -123,7 +127,8 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	pre := preprocess.Options{Discrete: splitList(f.disc), Continuous: splitList(f.cont), Periodic: splitList(f.periods), Margin: f.margin}
+	pre := preprocess.Options{Discrete: splitList(f.disc), Continuous: splitList(f.cont), Periodic: splitList(f.periods), Margin: f.margin,
+		Scaling: f.scaling, Unbounded: splitList(f.unbound)}
 	log.Info("training", "events", tab.Rows(), "features", tab.Cols(), "flow", f.kind, "blocks", f.blocks, "hidden", f.hidden, "gemm", gemm.Name())
 	cfg := train.Config{Epochs: f.epochs, Batch: f.batch, LR: f.lr, Schedule: f.sched, WeightDecay: f.wd, ClipNorm: f.clip, Patience: f.pat, Seed: f.seed}
 	bar := newProgress(e.stderr)
@@ -172,6 +177,11 @@ func (f *trainFlags) check() error {
 		return usagef("--margin %g: want a finite fraction >= 0", f.margin)
 	case f.blocks < 1:
 		return usagef("--blocks %d: want at least 1", f.blocks)
+	}
+	switch f.scaling {
+	case preprocess.ScalingAsinh, preprocess.ScalingLogit, preprocess.ScalingSeed, preprocess.ScalingAuto:
+	default:
+		return usagef("--scaling %q: want asinh, logit, seed or auto", f.scaling)
 	}
 	return nil
 }
