@@ -80,16 +80,18 @@ func TestKindDetection(t *testing.T) {
 		opt  Options
 		want []Kind
 	}{
-		// pt, btag, mass and njet are never negative: positive.
-		{"default", Options{}, []Kind{q, u, u, d, q, d}},
+		// Uniform eta and phi have hard edges: the logit wins. pt, btag,
+		// mass and njet are never negative: log-based (positive).
+		{"default", Options{}, []Kind{q, c, c, d, q, d}},
+		{"asinh", Options{Scaling: ScalingAsinh}, []Kind{q, u, u, d, q, d}},
 		{"logit", Options{Scaling: ScalingLogit}, []Kind{c, c, c, d, c, d}},
-		{"periodic phi", Options{Periodic: []string{"phi"}}, []Kind{q, u, p, d, q, d}},
-		{"njet forced continuous", Options{Continuous: []string{"njet"}}, []Kind{q, u, u, d, q, q}},
+		{"periodic phi", Options{Periodic: []string{"phi"}}, []Kind{q, c, p, d, q, d}},
+		{"njet forced continuous", Options{Continuous: []string{"njet"}}, []Kind{q, c, c, d, q, q}},
 		{"njet forced continuous, logit", Options{Continuous: []string{"njet"}, Scaling: ScalingSeed}, []Kind{c, c, c, d, c, c}},
 		{"pt forced unbounded, logit", Options{Unbounded: []string{"pt"}, Scaling: ScalingLogit}, []Kind{u, c, c, d, c, d}},
-		{"threshold 5 (njet has 7 values)", Options{MaxDiscreteLevels: 5}, []Kind{q, u, u, d, q, q}},
-		{"auto off", Options{MaxDiscreteLevels: -1}, []Kind{q, u, u, q, q, q}},
-		{"auto off, btag forced", Options{MaxDiscreteLevels: -1, Discrete: []string{"btag"}}, []Kind{q, u, u, d, q, q}},
+		{"threshold 5 (njet has 7 values)", Options{MaxDiscreteLevels: 5}, []Kind{q, c, c, d, q, q}},
+		{"auto off", Options{MaxDiscreteLevels: -1}, []Kind{q, c, c, q, q, q}},
+		{"auto off, btag forced", Options{MaxDiscreteLevels: -1, Discrete: []string{"btag"}}, []Kind{q, c, c, d, q, q}},
 	}
 	for _, tc := range cases {
 		got := kinds(tc.opt)
@@ -105,7 +107,7 @@ func TestKindDetection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k := s.Columns()[0].Kind; k != KindPositive {
+	if k := s.Columns()[0].Kind; k != KindContinuous { // too few rows to choose: the seed's logit
 		t.Errorf("4 distinct values in 4 rows detected as %s", k)
 	}
 }

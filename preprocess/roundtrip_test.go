@@ -13,7 +13,7 @@ func TestRoundTripRandom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := []Kind{KindPositive, KindUnbounded, KindPeriodic, KindDiscrete, KindPositive, KindDiscrete}
+	kinds := []Kind{KindPositive, KindContinuous, KindPeriodic, KindDiscrete, KindPositive, KindDiscrete}
 	for j, c := range s.Columns() {
 		if c.Kind != kinds[j] {
 			t.Errorf("column %q: kind %s, want %s", c.Name, c.Kind, kinds[j])

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// fitSA fits one column of n draws with the default scaling and returns a
+// fitSA fits one column of n draws with the asinh scaling and returns a
 // one-column scaler and its column.
 func fitSA(t *testing.T, n int, draw func(*rand.Rand) float64) (*Scaler, Column) {
 	t.Helper()
@@ -17,7 +17,7 @@ func fitSA(t *testing.T, n int, draw func(*rand.Rand) float64) (*Scaler, Column)
 	for i := range x {
 		x[i] = draw(rng)
 	}
-	s, err := Fit(x, n, []string{"x"}, Options{})
+	s, err := Fit(x, n, []string{"x"}, Options{Scaling: ScalingAsinh})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	fs.StringVar(&out, "out", "hepflow-demo", "folder for the model, samples, summary and report")
 	fs.IntVar(&epochs, "epochs", 200, "maximum training epochs, at least 1 (early stopping usually ends sooner)")
 	fs.Uint64Var(&seed, "seed", 1, "random seed (also draws the 80/20 split of the background into training and held-out test events)")
-	fs.StringVar(&scaling, "scaling", preprocess.ScalingAsinh, "feature scaling, as 'hepflow train --scaling': asinh, logit, seed or auto")
+	fs.StringVar(&scaling, "scaling", preprocess.ScalingAuto, "feature scaling, as 'hepflow train --scaling': auto, asinh, logit or seed")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	switch scaling {
 	case preprocess.ScalingAsinh, preprocess.ScalingLogit, preprocess.ScalingSeed, preprocess.ScalingAuto:
 	default:
-		return usagef("--scaling %q: want asinh, logit, seed or auto", scaling)
+		return usagef("--scaling %q: want auto, asinh, logit or seed", scaling)
 	}
 	if err := prepareOutDir(out, c.force); err != nil {
 		return err

@@ -81,7 +81,7 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	fs.StringVar(&f.cont, "continuous", "", "columns never to treat as discrete")
 	fs.StringVar(&f.periods, "periodic", "", "angle columns scaled on the fixed range [-pi, pi] instead of their training range (the UCI HIGGS phi's are rescaled to about +-1.74, so they are not periodic in [-pi, pi])")
 	fs.Float64Var(&f.margin, "margin", 0, "widen each continuous column's training range by this fraction of its width on both sides, >= 0; 0 (the default) widens by the spacing of its 10 most extreme training values")
-	fs.StringVar(&f.scaling, "scaling", preprocess.ScalingAsinh, "map of continuous columns: asinh (Johnson SU per column, chosen by held-out likelihood; log-based for columns never negative), logit (the seed talk's min-max/clip/logit on the widened range), seed (the seed's recipe on the exact training range) or auto (logit or asinh per column, by held-out likelihood); every choice maps every real value")
+	fs.StringVar(&f.scaling, "scaling", preprocess.ScalingAuto, "map of continuous columns: auto (per column the better of logit and asinh by held-out likelihood), asinh (a Johnson SU marginal per column; log-based for columns never negative), logit (the seed talk's min-max/clip/logit on the widened range) or seed (the seed's recipe on the exact training range); every choice maps every real value")
 	fs.StringVar(&f.unbound, "unbounded", "", "columns always mapped by plain asinh, never log-based or logit")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -181,7 +181,7 @@ func (f *trainFlags) check() error {
 	switch f.scaling {
 	case preprocess.ScalingAsinh, preprocess.ScalingLogit, preprocess.ScalingSeed, preprocess.ScalingAuto:
 	default:
-		return usagef("--scaling %q: want asinh, logit, seed or auto", f.scaling)
+		return usagef("--scaling %q: want auto, asinh, logit or seed", f.scaling)
 	}
 	return nil
 }
