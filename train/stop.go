@@ -23,9 +23,10 @@ type StoppedError struct {
 	Epoch  int   // epoch during which it stopped
 	Step   int   // optimizer steps taken (successful ones)
 	Err    error // the cause: ctx.Err() or a description of the bad steps
-	// Kept reports whether the flow holds weights worth saving: some epoch
-	// (or the stop itself) had a finite validation loss, or, without
-	// validation, at least one step succeeded and the weights are finite.
+	// Kept reports whether the flow holds weights worth saving: the best
+	// epoch (or the stop itself) had a validation loss below the initial
+	// weights', or, without validation, at least one step succeeded and the
+	// weights are finite.
 	Kept bool
 }
 

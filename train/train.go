@@ -265,10 +265,11 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 	var stop *StoppedError
 	bad, badRun := 0, 0 // epochs without improvement; consecutive skipped steps
 	start := time.Now()
-	if v := validate(); val.Rows > 0 && v.Valid() {
-		// The initial weights are epoch 0: a run that only gets worse keeps
-		// nothing (Kept is false), rather than its least bad epoch.
-		best, bestW = float64(v), nn.Snapshot(params)
+	// The initial weights' validation loss: a run that stops (diverges)
+	// without ever beating it has nothing worth keeping (Kept is false).
+	initVal := math.Inf(1)
+	if v := validate(); v.Valid() {
+		initVal = float64(v)
 	}
 	for ep := 1; ep <= cfg.Epochs && stop == nil; ep++ {
 		t0 := time.Now()
@@ -361,10 +362,10 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 	}
 	kept := sum.Steps > 0 && finiteParams(params)
 	if val.Rows > 0 {
-		kept = sum.BestEpoch > 0
+		kept = bestW != nil && (stop == nil || best < initVal)
 		if stop == nil && !kept {
 			stop = &StoppedError{Reason: Diverged, Epoch: sum.Epochs, Step: sum.Steps,
-				Err: errors.New("no epoch had a lower validation loss than the initial weights; try a lower --lr or look for extreme values in the input")}
+				Err: errors.New("no epoch had a finite validation loss; try a lower --lr or look for extreme values in the input")}
 		}
 	}
 	if bestW != nil {
