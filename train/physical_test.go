@@ -7,8 +7,6 @@ import (
 	"slices"
 	"testing"
 
-	"gonum.org/v1/gonum/mat"
-
 	"hepflow/data"
 	"hepflow/flow"
 )
@@ -60,13 +58,7 @@ func physicalFit(t *testing.T, cols []string, x, xt []float64, spec flow.Spec, c
 func TestPhysicalGaussian(t *testing.T) {
 	const d, n, nt = 8, 20000, 10000
 	rng := rand.New(rand.NewPCG(42, 42))
-	L := mat.NewDense(d, d, nil)
-	for i := 0; i < d; i++ {
-		L.Set(i, i, 0.5+rng.Float64())
-		for j := 0; j < i; j++ {
-			L.Set(i, j, 0.6*rng.NormFloat64())
-		}
-	}
+	L := randomCholesky(rng, d, 0.6)
 	x32, entropy := gaussian(rng, n, L)
 	xt32, _ := gaussian(rng, nt, L)
 	cols := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
@@ -85,13 +77,7 @@ func TestPhysicalGaussian(t *testing.T) {
 func TestPhysicalStudentT(t *testing.T) {
 	const d, nu, n, nt = 4, 3.0, 5000, 20000
 	rng := rand.New(rand.NewPCG(7, 7))
-	L := mat.NewDense(d, d, nil)
-	for i := 0; i < d; i++ {
-		L.Set(i, i, 0.5+rng.Float64())
-		for j := 0; j < i; j++ {
-			L.Set(i, j, 0.5*rng.NormFloat64())
-		}
-	}
+	L := randomCholesky(rng, d, 0.5)
 	draw := func(m int) []float64 {
 		x := make([]float64, m*d)
 		e := make([]float64, d)

@@ -36,6 +36,19 @@ func gaussian(rng *rand.Rand, n int, L *mat.Dense) ([]float32, float64) {
 	return x, 0.5*(float64(d)*math.Log(2*math.Pi*math.E)) + 0.5*logdet
 }
 
+// randomCholesky is a random lower-triangular d x d matrix: diagonal in
+// [0.5, 1.5), off-diagonal N(0, off^2).
+func randomCholesky(rng *rand.Rand, d int, off float64) *mat.Dense {
+	L := mat.NewDense(d, d, nil)
+	for i := 0; i < d; i++ {
+		L.Set(i, i, 0.5+rng.Float64())
+		for j := 0; j < i; j++ {
+			L.Set(i, j, off*rng.NormFloat64())
+		}
+	}
+	return L
+}
+
 func meanNLL(f *flow.Flow, x []float32, rows int) float64 {
 	return f.NLL(x, nil, rows, float64(rows))
 }
@@ -64,13 +77,7 @@ func fit(t *testing.T, spec flow.Spec, x []float32, rows int, cfg Config) (*flow
 func TestMAFLearnsCorrelatedGaussian(t *testing.T) {
 	const d, n = 8, 20000
 	rng := rand.New(rand.NewPCG(42, 42))
-	L := mat.NewDense(d, d, nil)
-	for i := 0; i < d; i++ {
-		L.Set(i, i, 0.5+rng.Float64())
-		for j := 0; j < i; j++ {
-			L.Set(i, j, 0.6*rng.NormFloat64())
-		}
-	}
+	L := randomCholesky(rng, d, 0.6)
 	x, entropy := gaussian(rng, n, L)
 	xt, _ := gaussian(rng, n, L)
 	cfg := Config{Epochs: 40, Batch: 256, LR: 2e-3, Schedule: "cosine", Patience: 8, Seed: 1, ClipNorm: 5}
