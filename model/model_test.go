@@ -133,3 +133,43 @@ func TestCorruptFilesRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryFiniteValueHasADensity: however absurd a finite value of a
+// continuous column (1e39 overflows float32, 1e300 nearly float64), the model
+// gives the event a finite log density, under every scaling.
+func TestEveryFiniteValueHasADensity(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	const rows = 500
+	x := make([]float64, rows*2)
+	for r := range rows {
+		x[2*r] = 20 + 10*rng.ExpFloat64() // positive, with a cut
+		x[2*r+1] = rng.NormFloat64()      // unbounded
+	}
+	spec := flow.Spec{Kind: "maf", Dim: 2, Blocks: 2, Hidden: []int{8}, Activation: "tanh", Seed: 3}
+	for _, sc := range []string{preprocess.ScalingAuto, preprocess.ScalingAsinh, preprocess.ScalingLogit, preprocess.ScalingSeed} {
+		s, err := preprocess.Fit(x, rows, []string{"pt", "eta"}, preprocess.Options{Scaling: sc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := flow.Build(spec, blas.NewGo(1))
+		m, err := New(Info{Columns: []string{"pt", "eta"}, Spec: spec}, s, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev []float64
+		for _, v := range []float64{0, -1, 19, -1e27, 1e39, -1e39, 1e300, -1e300, math.MaxFloat64, -math.MaxFloat64} {
+			ev = append(ev, v, 0.5, 25, v)
+		}
+		n := len(ev) / 2
+		lp := make([]float64, n)
+		un, err := m.LogProb(lp, ev, n, nil)
+		if err != nil || un.Total() != 0 {
+			t.Fatalf("%s: %v, unscored %v", sc, err, un)
+		}
+		for i, v := range lp {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Errorf("%s: event (%g, %g): log p = %v", sc, ev[2*i], ev[2*i+1], v)
+			}
+		}
+	}
+}

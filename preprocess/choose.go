@@ -1,6 +1,7 @@
 package preprocess
 
 import (
+	"fmt"
 	"math"
 	"slices"
 )
@@ -41,13 +42,15 @@ type candidate struct {
 // much work the flow has left, and it sees the events beyond the fitted
 // range that a logit scores badly. It returns the column with its map's
 // parameters fitted on all the rows (Mean and Std still to be set).
-func (c *colStats) chooseMap(name string, rows int, r resolved, forced Kind) Column {
-	logit := func() Column {
-		lo, hi := widen(c.min, c.max, c.low, c.high, rows, r)
-		return Column{Name: name, Kind: KindContinuous, Min: lo, Max: hi}
+func (c *colStats) chooseMap(name string, rows int, r resolved, forced Kind) (Column, error) {
+	lo, hi := widen(c.min, c.max, c.low, c.high, rows, r)
+	if !finite(hi - lo) {
+		return Column{}, fmt.Errorf("training range [%g, %g] is too wide for float64", c.min, c.max)
 	}
+	logit := Column{Name: name, Kind: KindContinuous, Min: lo, Max: hi}
+	useLogit := forced != KindUnbounded && (r.scaling == ScalingLogit || r.scaling == ScalingAuto)
 	if r.scaling == ScalingLogit && forced != KindUnbounded {
-		return logit()
+		return logit, nil
 	}
 	step := max(1, len(c.sub)/chooseRows)
 	var folds [2][]float64
@@ -65,44 +68,70 @@ func (c *colStats) chooseMap(name string, rows int, r resolved, forced Kind) Col
 	if c.min >= 0 && forced != KindUnbounded {
 		// Shifted to the widened minimum where the column starts at a cut
 		// (the log then stretches the edge as the seed's logit does), else
-		// log(x) itself: a held-out value below the shift has a density
-		// only through the guard, fine below a real cut, wrong anywhere else.
+		// log(x) itself.
 		shift := 0.0
 		if c.lowerCut(rows) {
-			shift, _ = widen(c.min, c.max, c.low, c.high, rows, r)
+			shift = lo
 		}
 		kinds = []candidate{{kind: KindPositive, shift: shift}}
 	}
 	for i := range kinds {
 		kinds[i].locQ, kinds[i].mult = 0.5, 1
 	}
-	if len(folds[1]) < 2*TailOrder+2 {
-		// Too few rows to judge: the first candidate (median, one IQR).
-		if r.scaling == ScalingAuto && forced != KindUnbounded {
-			return logit()
+	// final is a candidate fitted on all rows, its range from the whole
+	// column (the quantiles come from the subsample), if it is a valid map.
+	final := func(cd candidate) (Column, bool) {
+		col := cd.column(name, all, r)
+		if col.Kind == KindUnbounded {
+			col.Min, col.Max = lo, hi
+		} else if col.Kind == KindPositive {
+			col.Max = hi
+			if c.min > cd.shift {
+				col.Min = cd.shift + (c.min-cd.shift)/2
+			}
 		}
-		return kinds[0].column(name, all, r)
+		if !(col.Scale > 0) {
+			col.Scale = (c.max - c.min) / 4 // the subsample was constant
+		}
+		_, err := newColumn(col, r.beta, 0)
+		return col, err == nil
+	}
+	if len(folds[1]) < 2*TailOrder+2 {
+		// Too few rows to judge: the seed's map, or the first candidate
+		// (median, one IQR).
+		if useLogit {
+			return logit, nil
+		}
+		if col, ok := final(kinds[0]); ok {
+			return col, nil
+		}
+		return logit, nil
 	}
 	best := math.Inf(-1)
-	bestCol := kinds[0].column(name, all, r) // if every score is -Inf
-	if r.scaling == ScalingAuto && forced != KindUnbounded {
+	bestCol, haveCol := logit, useLogit
+	if useLogit {
 		edge := newClipEdge(r.beta)
 		best = foldScore(folds, func(fit []float64) mapper {
 			lo, hi := widen(fit[0], fit[len(fit)-1], fit[:TailOrder+1], fit[len(fit)-TailOrder-1:], len(fit), r)
-			col, _ := newColumn(Column{Kind: KindContinuous, Min: lo, Max: hi, Std: 1}, r.beta, 0)
+			col, err := newColumn(Column{Kind: KindContinuous, Min: lo, Max: hi, Std: 1}, r.beta, 0)
+			if err != nil {
+				return nil
+			}
 			return func(x float64) (float64, float64) {
 				y, ls := edge.continuous(&col, x)
 				return y, ls + col.ldConst
 			}
 		})
-		bestCol = logit()
 	}
 	// Coordinate search on the grid: loc at the current scale, then scale
 	// at the best loc, twice, for each map family: about a third of the
 	// grid's evaluations, and on the HIGGS sample the same held-out NLL.
 	score := func(cd candidate) float64 {
 		return foldScore(folds, func(fit []float64) mapper {
-			col, _ := newColumn(cd.column(name, fit, r), r.beta, 0)
+			col, err := newColumn(cd.column(name, fit, r), r.beta, 0)
+			if err != nil {
+				return nil
+			}
 			return func(x float64) (float64, float64) { return col.sinhArcsinh(x) }
 		})
 	}
@@ -111,24 +140,31 @@ func (c *colStats) chooseMap(name string, rows int, r resolved, forced Kind) Col
 		for range 2 {
 			for _, lq := range asinhLocs {
 				if next := (candidate{cd.kind, cd.shift, lq, cd.mult}); lq != cd.locQ {
-					if v := score(next); v > cur {
+					if v := score(next); v > cur || math.IsNaN(cur) {
 						cd, cur = next, v
 					}
 				}
 			}
 			for _, m := range asinhScales {
 				if next := (candidate{cd.kind, cd.shift, cd.locQ, m}); m != cd.mult {
-					if v := score(next); v > cur {
+					if v := score(next); v > cur || math.IsNaN(cur) {
 						cd, cur = next, v
 					}
 				}
 			}
 		}
-		if cur > best {
-			best, bestCol = cur, cd.column(name, all, r)
+		if cur > best || !haveCol {
+			if col, ok := final(cd); ok {
+				best, bestCol, haveCol = cur, col, true
+			}
 		}
 	}
-	return bestCol
+	if !haveCol {
+		// No asinh candidate is a valid map of this column (say, all its
+		// subsampled values equal): the seed's logit always is.
+		return logit, nil
+	}
+	return bestCol, nil
 }
 
 // EdgeRatio is the threshold of lowerCut: the spread of the k smallest
@@ -159,15 +195,22 @@ func (cd candidate) column(name string, sorted []float64, r resolved) Column {
 	t := sorted
 	if cd.kind == KindPositive {
 		// The lower junction sits halfway between the shift and the
-		// training minimum: below it raw is linear in log(x - shift), so a
-		// sample falls below the shift only from a y far below the data
-		// (through the guard, see positiveGuard).
+		// smallest training value above it, so the log is never taken at
+		// the shift (values sitting on it, zero-padded pT's, land in the
+		// linear continuation below the junction).
 		col.Shift = cd.shift
-		col.Guard = positiveGuard(sorted[0]-cd.shift, sorted[n/2]-cd.shift)
-		col.Min = cd.shift + max((sorted[0]-cd.shift)/2, math.E*col.Guard)
+		above := sorted[0] - cd.shift
+		if above <= 0 {
+			i, _ := slices.BinarySearch(sorted, math.Nextafter(cd.shift, math.Inf(1)))
+			if i == n {
+				return Column{} // no value above the shift: not a candidate
+			}
+			above = sorted[i] - cd.shift
+		}
+		col.Min = cd.shift + above/2
 		t = make([]float64, n)
 		for i, v := range sorted {
-			t[i], _ = logShift(v-cd.shift, col.Guard)
+			t[i] = math.Log(max(v, col.Min) - cd.shift)
 		}
 	}
 	q := func(p float64) float64 { return t[int(p*float64(n-1))] }
@@ -179,12 +222,16 @@ func (cd candidate) column(name string, sorted []float64, r resolved) Column {
 type mapper func(x float64) (raw, logSlope float64)
 
 // foldScore is the two-fold held-out Gaussian log-likelihood of a map;
-// fit gets the sorted fitting fold.
+// fit gets the sorted fitting fold and returns nil when the fold gives no
+// valid map (the score is then -Inf).
 func foldScore(folds [2][]float64, fit func([]float64) mapper) float64 {
 	var total float64
 	for k := range folds {
 		train, test := folds[k], folds[1-k]
 		f := fit(train)
+		if f == nil {
+			return math.Inf(-1)
+		}
 		var s1, s2 float64
 		for _, v := range train {
 			y, _ := f(v)

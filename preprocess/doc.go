@@ -1,25 +1,45 @@
-// Package preprocess is hepflow's invertible feature scaling: the seed talk's
-// per-column recipe, fitted on the training split, stored in the model file,
-// and mapping physical events to the flow's input space and back exactly.
+// Package preprocess is hepflow's invertible feature scaling: fitted on the
+// training split, stored in the model file, mapping physical events to the
+// flow's input space and back exactly, with the log-Jacobian of the map in
+// every density. Every real value of a continuous column maps, to a finite
+// value with a finite log-Jacobian: the map is a bijection of the whole line.
 //
-// # The map, per column
+// # The maps, per column kind
 //
-// Continuous column x with fitted range [lo, hi]:
+// KindContinuous, the seed talk's recipe, with fitted range [lo, hi]:
 //
 //	t = (x - lo)/(hi - lo)        min-max
 //	c = t(1-beta) + beta/2        clip, beta = 1e-6
 //	y = (logit(c) - mean)/std     logit and standardize
 //
-// mean and std are those of logit(c) over the training rows. [lo, hi] is the
-// training [min, max] with each end pushed out by the spacing of the
-// TailOrder = 10 most extreme training values there (see Options.Margin for
-// why; Options.ExactRange gives the seed's unwidened range).
+// [lo, hi] is the training [min, max] with each end pushed out by the
+// spacing of the TailOrder = 10 most extreme training values there (see
+// Options.Margin; ScalingSeed uses the exact min and max). Beyond the clip
+// edges the logit continues with C1 tails (see clipEdge): at a distance d
+// (in widths of the range) it rises by kappa*log(1 + (s-lambda) d/kappa) +
+// lambda*d, its slope falling from the edge's s ~ 2/beta to lambda = 4, the
+// logit's smallest slope.
 //
-// Periodic column (an angle): as continuous, with [lo, hi] fixed to
-// Options.PeriodicRange, [-pi, pi] by default, instead of the training range.
-// The map does not wrap angles (callers give angles inside the range) and
-// adds no circular structure; the fixed range only guarantees that every
-// angle maps.
+// KindPeriodic is an angle: as continuous, with [lo, hi] fixed to
+// Options.PeriodicRange, [-pi, pi] by default. The map does not wrap angles.
+//
+// KindUnbounded: y = (asinh((x - Loc)/Scale) - mean)/std on the fitted range
+// [Min, Max] (widened as for the logit), continued linearly (C1) beyond it:
+// a Johnson SU marginal, linear in the bulk for a large Scale, logarithmic
+// in the tails for a small one.
+//
+// KindPositive, for a column never negative in training (a pT, a mass, a
+// missing-energy magnitude): the same with t = log(x - Shift) in place of x
+// on [Min, Max] (Shift = 0, or the widened minimum where the column starts
+// at a cut; Min halfway between Shift and the smallest training value above
+// it). Above Max it continues linearly in x; below Min linearly in t, which
+// keeps generated values above Shift, down to a guard far below the data,
+// then with a decaying tail in x.
+//
+// Loc and Scale, and for Options.Scaling auto the choice between the logit
+// and these maps, are chosen per column by two-fold held-out likelihood (see
+// chooseMap). Every continuous y is finally capped softly at |y| = CapY =
+// 1000 (logarithmic growth beyond), so any finite value stays inside float32.
 //
 // Discrete column with K sorted distinct training values: the value becomes
 // its level l in 0..K-1 and is dequantized to t = (l + u)/K with
@@ -32,8 +52,8 @@
 // # Log-Jacobian
 //
 // ToLatent adds, per row, logdet = sum over columns of log|dy_j/ds_j|, where
-// s_j = x_j for continuous and periodic columns and s_j = v_j (the uniform
-// noise) for discrete ones. With p_y the flow's density of y:
+// s_j = x_j for continuous columns and s_j = v_j (the uniform noise) for
+// discrete ones. With p_y the flow's density of y:
 //
 //	log p(x) = log p_y(y) + logdet
 //
@@ -46,37 +66,18 @@
 // values) ], a density with respect to counting measure on the discrete
 // columns and Lebesgue measure on the others.
 //
-// # Values outside the fitted range: the tails
+// # Values without a density
 //
-// Every finite value of a continuous or periodic column maps, to a finite y
-// with a finite log-Jacobian: the scaling is a bijection of the whole real
-// line. Inside [lo, hi] it is exactly the recipe above. Beyond an edge, at a
-// distance e = (x - hi)(1-beta)/(hi-lo) (or (lo - x)(1-beta)/(hi-lo)) in c
-// units, the raw logit continues as
+// Only a value that is NaN or ±Inf, and a value of a discrete column that is
+// not one of its training levels (mass zero), have none. ToLatent refuses a
+// batch with such a value, with a *DomainError naming row, column, value
+// and reason, before writing anything; Check lets callers find and drop (and
+// count) such rows. Discrete values equal to a training level up to a
+// relative 1e-6 (a float32 round trip) count as that level.
 //
-//	logit(1-beta/2) + log(1 + s e)    (and its mirror below lo),  s = 1/(beta/2 (1-beta/2))
-//
-// the mirror image of the logit about the clip edge: C1 there (the density in
-// physical units is continuous across the edge) and, at a distance e beyond,
-// with the slope the logit has at e inside, so the density just outside is of
-// the order of the density just inside. (Continuing the logit linearly with
-// its edge slope s ~ 2/beta instead would put an event 1% of the width beyond
-// the range some 2e4 raw units out, a log density near -1e8.) The inverse is
-// exact on the tails too, so generated values beyond [lo, hi] are the ones
-// the flow's tails give. Model files written before the tails existed load
-// unchanged and gain them: they only change densities that used to be zero.
-//
-// The widening of [min, max] at fit time keeps the edges, where the slope of
-// the map peaks, beyond the training data (none of 1492 held-out HIGGS events
-// with 4000 training events fall outside, against 18 with the exact range).
-//
-// What still has no density: a value that is NaN or ±Inf, and a value of a
-// discrete column that is not one of its training levels (mass zero).
-// ToLatent refuses a batch with such a value, with a *DomainError naming row,
-// column, value and reason (DomainError.Reason), before writing anything;
-// Check lets callers find and drop (and count) such rows. Discrete values
-// equal to a training level up to a relative 1e-6 (a float32 round trip)
-// count as that level.
+// Model files written before the asinh kinds and the tails (JSON version 1)
+// load unchanged and gain the tails: only densities that used to be zero
+// change.
 //
 // A fitted Scaler is immutable: apart from UnmarshalJSON its methods may be
 // called concurrently, each goroutine with its own *rand.Rand. Rows are

@@ -56,7 +56,9 @@ func Fit(x []float64, rows int, cols []string, opt Options) (*Scaler, error) {
 		}
 		out[j] = c
 	}
-	setMoments(out, x, rows, r.beta)
+	if err := setMoments(out, x, rows, r.beta); err != nil {
+		return nil, fmt.Errorf("preprocess: fit: %w", err)
+	}
 	s, err := newScaler(r.beta, DequantGuard, out)
 	if err != nil {
 		return nil, fmt.Errorf("preprocess: fit: %w", err)
@@ -136,7 +138,7 @@ func (c *colStats) column(j int, name string, rows int, r resolved) (Column, err
 		}
 	}
 	if kind == KindContinuous || kind == kindNotDiscrete || kind == KindUnbounded {
-		return c.chooseMap(name, rows, r, kind), nil
+		return c.chooseMap(name, rows, r, kind)
 	}
 	switch kind {
 	case KindDiscrete:
@@ -163,7 +165,7 @@ const momentNodes = 4096
 // columns use the expectation over the dequantization noise (by quadrature,
 // weighted by level counts), so Fit needs no random numbers and is
 // deterministic.
-func setMoments(cols []Column, x []float64, rows int, beta float64) {
+func setMoments(cols []Column, x []float64, rows int, beta float64) error {
 	d := len(cols)
 	half := beta / 2
 	for j := range cols {
@@ -181,7 +183,7 @@ func setMoments(cols []Column, x []float64, rows int, beta float64) {
 			tmp.Std = 1
 			col, err := newColumn(tmp, beta, DequantGuard)
 			if err != nil {
-				panic(err) // chooseMap built it from the same data
+				return fmt.Errorf("column %q: %w", c.Name, err)
 			}
 			logitAt = func(i int) float64 { y, _ := col.sinhArcsinh(x[i*d+j]); return y }
 		}
@@ -233,6 +235,7 @@ func setMoments(cols []Column, x []float64, rows int, beta float64) {
 		c.Mean = mean
 		c.Std = math.Sqrt(v / float64(rows))
 	}
+	return nil
 }
 
 // widen is the fitted range of a logit column from its training min and

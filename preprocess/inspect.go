@@ -3,6 +3,7 @@ package preprocess
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // ExtremeMagnitude is the |value| beyond which Inspect warns: float32, the
@@ -14,6 +15,14 @@ const ExtremeMagnitude = 1e15
 // warns that a single event stretches it: the gap between the most extreme
 // value and the next one is more than this share of max - min.
 const DominantGap = 0.5
+
+// SpikeFraction is the share of a column's events on one value beyond which
+// Inspect warns of a point mass in a column that is not discrete (has more
+// than DefaultMaxDiscreteLevels distinct values): zero-padded pT's of
+// missing jets, a default value. A continuous density cannot hold a point
+// mass; its events then get densities that say more about the spike than
+// about the physics.
+const SpikeFraction = 0.05
 
 // Warning is something about a column of training data that makes the
 // fitted scaling poor for it, at one row.
@@ -69,6 +78,11 @@ func Inspect(x []float64, rows int, cols []string) []Warning {
 				Msg: fmt.Sprintf("is beyond ±%g: the scaling keeps float32 precision, so the rest of the column is flattened next to it; check the input (a sentinel or overflow?)", ExtremeMagnitude)})
 			continue
 		}
+		if w, ok := spike(x, rows, d, j); ok {
+			w.Column = name
+			out = append(out, w)
+			continue
+		}
 		width := hi - lo
 		if rows < 3 || !(width > 0) || math.IsInf(lo2, 0) || math.IsInf(hi2, 0) {
 			continue
@@ -86,4 +100,38 @@ func Inspect(x []float64, rows int, cols []string) []Warning {
 
 func dominantMsg(gap, next float64) string {
 	return fmt.Sprintf("alone spans %.0f%% of the column's range (the next value is %g): the other events are squeezed into the rest; check for an outlier or transform the column", 100*gap, next)
+}
+
+// spike looks for a point mass in column j on evenly spaced rows (at most
+// chooseRows of them).
+func spike(x []float64, rows, d, j int) (Warning, bool) {
+	step := max(1, rows/chooseRows)
+	v := make([]float64, 0, rows/step+1)
+	for i := 0; i < rows; i += step {
+		if f := x[i*d+j]; !math.IsNaN(f) && !math.IsInf(f, 0) {
+			v = append(v, f)
+		}
+	}
+	slices.Sort(v)
+	distinct, run, best, at := 0, 0, 0, 0.0
+	for i := range v {
+		if i == 0 || v[i] != v[i-1] {
+			distinct++
+			run = 0
+		}
+		if run++; run > best {
+			best, at = run, v[i]
+		}
+	}
+	if distinct <= DefaultMaxDiscreteLevels || float64(best) <= SpikeFraction*float64(len(v)) {
+		return Warning{}, false
+	}
+	row := 0
+	for i := 0; i < rows; i++ {
+		if x[i*d+j] == at {
+			row = i
+			break
+		}
+	}
+	return Warning{Row: row, Value: at, Msg: fmt.Sprintf("is shared by %.0f%% of the events: a point mass, which a continuous density cannot hold (a default or padding value?); drop the column, or split it into an indicator and the rest", 100*float64(best)/float64(len(v)))}, true
 }

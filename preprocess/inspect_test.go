@@ -42,3 +42,20 @@ func TestInspect(t *testing.T) {
 		t.Errorf("exponential column warned: %v", w)
 	}
 }
+
+func TestInspectSpike(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	const rows = 2000
+	x := make([]float64, 2*rows)
+	for i := range rows {
+		x[2*i] = rng.ExpFloat64()
+		if i%4 == 0 {
+			x[2*i] = 0 // a 25% spike at 0
+		}
+		x[2*i+1] = float64(rng.IntN(3)) // discrete: no warning
+	}
+	w := Inspect(x, rows, []string{"jet4_pt", "btag"})
+	if len(w) != 1 || w[0].Column != "jet4_pt" || w[0].Value != 0 || !strings.Contains(w[0].Msg, "point mass") {
+		t.Fatalf("warnings %v: want one point-mass warning for jet4_pt at 0", w)
+	}
+}

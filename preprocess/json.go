@@ -6,8 +6,12 @@ import (
 	"fmt"
 )
 
-// FormatVersion is the version of the JSON form written by MarshalJSON.
-const FormatVersion = 1
+// FormatVersion is the version of the JSON form written by MarshalJSON:
+// 2 since the unbounded and positive kinds and the tails beyond a logit's
+// range. Version 1 (logit, discrete and periodic columns only) reads as
+// before and gains the tails; a hepflow that reads only version 1 refuses a
+// version-2 file instead of mapping it without its tails.
+const FormatVersion = 2
 
 // wireScaler is the JSON form, stored in the model file's metadata:
 //
@@ -34,7 +38,6 @@ type wireColumn struct {
 	Loc    *float64  `json:"loc,omitempty"`
 	Scale  *float64  `json:"scale,omitempty"`
 	Shift  *float64  `json:"shift,omitempty"`
-	Guard  *float64  `json:"guard,omitempty"`
 	Levels []float64 `json:"levels,omitempty"`
 	Mean   *float64  `json:"mean"`
 	Std    *float64  `json:"std"`
@@ -53,7 +56,7 @@ func (s *Scaler) MarshalJSON() ([]byte, error) {
 			wc.Min, wc.Max, wc.Loc, wc.Scale = ptr(c.Min), ptr(c.Max), ptr(c.Loc), ptr(c.Scale)
 		case KindPositive:
 			wc.Min, wc.Max, wc.Loc, wc.Scale = ptr(c.Min), ptr(c.Max), ptr(c.Loc), ptr(c.Scale)
-			wc.Shift, wc.Guard = ptr(c.Shift), ptr(c.Guard)
+			wc.Shift = ptr(c.Shift)
 		default:
 			wc.Min, wc.Max = ptr(c.Min), ptr(c.Max)
 		}
@@ -73,8 +76,8 @@ func (s *Scaler) UnmarshalJSON(b []byte) error {
 	if err := dec.Decode(&w); err != nil {
 		return fmt.Errorf("preprocess: decode scaler: %w", err)
 	}
-	if w.Version != FormatVersion {
-		return fmt.Errorf("preprocess: scaler format version %d, this build reads version %d", w.Version, FormatVersion)
+	if w.Version < 1 || w.Version > FormatVersion {
+		return fmt.Errorf("preprocess: scaler format version %d, this build reads versions 1 to %d (a newer hepflow wrote it?)", w.Version, FormatVersion)
 	}
 	if w.Beta == nil || w.DequantGuard == nil {
 		return fmt.Errorf("preprocess: scaler: beta and dequant_guard are required")
@@ -86,8 +89,8 @@ func (s *Scaler) UnmarshalJSON(b []byte) error {
 		}
 		c := Column{Name: wc.Name, Kind: wc.Kind, Levels: wc.Levels, Mean: *wc.Mean, Std: *wc.Std}
 		sa := wc.Kind == KindUnbounded || wc.Kind == KindPositive
-		if (wc.Loc != nil || wc.Scale != nil) != sa || (wc.Guard != nil || wc.Shift != nil) != (wc.Kind == KindPositive) {
-			return fmt.Errorf("preprocess: scaler: column %d (%q): loc and scale are for unbounded and positive columns (shift and guard for positive ones) and required there", j, wc.Name)
+		if (wc.Loc != nil || wc.Scale != nil) != sa || (wc.Shift != nil) != (wc.Kind == KindPositive) {
+			return fmt.Errorf("preprocess: scaler: column %d (%q): loc and scale are for unbounded and positive columns (shift for positive ones) and required there", j, wc.Name)
 		}
 		switch wc.Kind {
 		case KindDiscrete:
@@ -100,7 +103,7 @@ func (s *Scaler) UnmarshalJSON(b []byte) error {
 			}
 			c.Min, c.Max, c.Loc, c.Scale = *wc.Min, *wc.Max, *wc.Loc, *wc.Scale
 			if wc.Kind == KindPositive {
-				c.Shift, c.Guard = *wc.Shift, *wc.Guard
+				c.Shift = *wc.Shift
 			}
 		default:
 			if wc.Min == nil || wc.Max == nil {

@@ -51,7 +51,7 @@ func TestJSONRoundTrip(t *testing.T) {
 			t.Fatalf("row %d: loaded logdet %v, fitted %v", i, ld2[i], ld1[i])
 		}
 	}
-	if !strings.Contains(string(b), `"version":1`) || !strings.Contains(string(b), `"kind":"periodic"`) {
+	if !strings.Contains(string(b), `"version":2`) || !strings.Contains(string(b), `"kind":"periodic"`) {
 		t.Errorf("unexpected JSON: %s", b)
 	}
 }
@@ -82,7 +82,7 @@ func TestJSONRefusesCorrupt(t *testing.T) {
 		{"missing min", `"min":20,`, ``, "needs min and max"},
 		{"discrete with range", `"kind":"discrete",`, `"kind":"discrete","min":0,"max":1,`, "levels only"},
 		{"unknown kind", `"kind":"continuous"`, `"kind":"angular"`, `kind "angular"`},
-		{"version", `"version":1`, `"version":2`, "version 2"},
+		{"version", `"version":1`, `"version":3`, "version 3"},
 		{"beta", `"beta":1e-6`, `"beta":1`, "beta = 1"},
 		{"missing beta", `"beta":1e-6,`, ``, "beta and dequant_guard are required"},
 		{"guard", `"dequant_guard":1e-4`, `"dequant_guard":0.5`, "guard = 0.5"},

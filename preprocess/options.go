@@ -20,18 +20,16 @@ const (
 	// fixed range Options.PeriodicRange ([-pi, pi] by default) instead of
 	// the training min/max, so every angle of a held-out event is in range.
 	KindPeriodic Kind = "periodic"
-	// KindUnbounded is a column without hard edges, mapped by
-	// asinh((x - Loc)/Scale) and standardized: linear in the bulk,
-	// logarithmic in the tails, a bijection of the whole line with no
-	// fitted range (Loc is the training median, Scale the interquartile
-	// range).
+	// KindUnbounded is mapped by asinh((x - Loc)/Scale), standardized, on
+	// its fitted range [Min, Max] and continued linearly beyond (a Johnson SU
+	// marginal; Loc and Scale chosen by held-out likelihood).
 	KindUnbounded Kind = "unbounded"
 	// KindPositive is a column never negative in training (a pT, a mass, a
 	// missing-energy magnitude): asinh((log(x - Min) - Loc)/Scale),
-	// standardized, with the log continued linearly below Shift + Guard so
-	// that every real value maps. Generated values stay above Shift >= 0
-	// unless the flow samples far (5 standard deviations or more) below the
-	// lowest training value.
+	// standardized, on [Min, Max] (Min halfway between Shift and the
+	// smallest training value above it), continued linearly beyond, so that
+	// every real value maps. Generated values stay above Shift >= 0 unless
+	// the flow samples far below the lowest training value.
 	KindPositive Kind = "positive"
 )
 
@@ -81,9 +79,10 @@ type Options struct {
 	// Zero selects DefaultMaxDiscreteLevels; a negative value turns
 	// auto-detection off (only columns named in Discrete are discrete).
 	MaxDiscreteLevels int
-	// Margin sets how far the range of each continuous column extends
-	// beyond the training [min, max], so that held-out events a little
-	// outside it still map (ToLatent refuses values outside the range).
+	// Margin sets how far the fitted range of each continuous column
+	// extends beyond the training [min, max]: for the logit the range that
+	// the seed's recipe maps (beyond it, the tails), for the asinh maps
+	// where their linear continuations start.
 	//
 	// Zero (the default) widens each end by the local spacing of the tail:
 	// min - (x_(1+k) - x_(1)) and max + (x_(n) - x_(n-k)), where x_(i) are
@@ -213,7 +212,12 @@ func (o Options) resolve(cols []string) (resolved, error) {
 			if !ok {
 				return r, fmt.Errorf("option %s names column %q, which is not among the %d columns", set.field, name, len(cols))
 			}
-			if prev := r.forced[j]; prev != "" && prev != set.kind {
+			prev := r.forced[j]
+			switch {
+			case prev == KindUnbounded && set.kind == kindNotDiscrete:
+				continue // never discrete, and mapped by asinh: both hold
+			case prev == kindNotDiscrete && set.kind == KindUnbounded:
+			case prev != "" && prev != set.kind:
 				return r, fmt.Errorf("column %q is marked both %s and %s", name, prev, set.kind)
 			}
 			r.forced[j] = set.kind

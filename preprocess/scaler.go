@@ -27,6 +27,8 @@ type column struct {
 	// unbounded and positive: junctions of the linear continuations (in
 	// t), raw values and slopes there
 	tLo, tHi, rawLo, rawHi, slopeLo, slopeHi float64
+	guard, rawG                              float64   // positive: the log's lower end, x - Shift and raw
+	below                                    decayTail // positive: the tail below Shift + guard
 }
 
 // Column describes one fitted column. For continuous and periodic columns
@@ -35,7 +37,7 @@ type column struct {
 // the sorted distinct training values; unbounded columns map
 // asinh((x-Loc)/Scale) on [Min, Max] (the widened training range) and
 // continue linearly beyond; positive columns do the same with log(x-Shift)
-// in place of x, the log continued linearly below Shift+Guard. Mean and Std
+// in place of x (Min > Shift). Mean and Std
 // standardize the logit (or asinh).
 type Column struct {
 	Name       string
@@ -43,7 +45,6 @@ type Column struct {
 	Min, Max   float64
 	Loc, Scale float64
 	Shift      float64
-	Guard      float64
 	Levels     []float64
 	Mean, Std  float64
 }
@@ -90,7 +91,7 @@ func newColumn(c Column, beta, guard float64) (column, error) {
 	col := column{Column: c, invStd: 1 / c.Std}
 	switch c.Kind {
 	case KindContinuous, KindPeriodic:
-		if len(c.Levels) != 0 || c.Loc != 0 || c.Scale != 0 || c.Guard != 0 || c.Shift != 0 {
+		if len(c.Levels) != 0 || c.Loc != 0 || c.Scale != 0 || c.Shift != 0 {
 			return column{}, fmt.Errorf("%s column has levels or a loc/scale, want a range only", c.Kind)
 		}
 		width := c.Max - c.Min
@@ -100,7 +101,7 @@ func newColumn(c Column, beta, guard float64) (column, error) {
 		col.a = (1 - beta) / width
 		col.ldConst = math.Log(col.a) - math.Log(c.Std)
 	case KindUnbounded, KindPositive:
-		if len(c.Levels) != 0 || (c.Kind == KindUnbounded && (c.Shift != 0 || c.Guard != 0)) {
+		if len(c.Levels) != 0 || (c.Kind == KindUnbounded && c.Shift != 0) {
 			return column{}, fmt.Errorf("%s column has levels or a shift, want a range, loc and scale", c.Kind)
 		}
 		if !finite(c.Loc) || !(c.Scale > 0) || !finite(c.Scale) {
@@ -109,8 +110,8 @@ func newColumn(c Column, beta, guard float64) (column, error) {
 		if !finite(c.Min) || !finite(c.Max) || !(c.Max > c.Min) {
 			return column{}, fmt.Errorf("range [%g, %g], want finite min < max", c.Min, c.Max)
 		}
-		if c.Kind == KindPositive && (!finite(c.Shift) || !(c.Guard > 0) || !finite(c.Guard) || c.Min < c.Shift) {
-			return column{}, fmt.Errorf("shift %g, guard %g, range [%g, %g]: want a finite shift <= min and guard > 0", c.Shift, c.Guard, c.Min, c.Max)
+		if c.Kind == KindPositive && (!finite(c.Shift) || !(c.Min > c.Shift)) {
+			return column{}, fmt.Errorf("shift %g, range [%g, %g]: want a finite shift below min", c.Shift, c.Min, c.Max)
 		}
 		col.ldConst = -math.Log(c.Std)
 		col.sinhArcsinhJoints()
@@ -347,8 +348,18 @@ func toLatent[T float32 | float64](s *Scaler, dst []T, x []float64, rows int, lo
 					raw, logSlope = s.edge.continuous(col, row[j])
 				}
 			}
-			out[j] = T((raw - col.Mean) * col.invStd)
-			ld += col.ldConst + logSlope
+			y := (raw - col.Mean) * col.invStd
+			l := col.ldConst + logSlope
+			if col.Kind != KindDiscrete {
+				var lc float64
+				y, lc = softCap(y)
+				l += lc
+				if !finite(y) || !finite(l) {
+					y, l = s.farAway(col, row[j])
+				}
+			}
+			out[j] = T(y)
+			ld += l
 		}
 		if logdet != nil {
 			logdet[i] += ld
@@ -365,7 +376,11 @@ func toData[T float32 | float64](s *Scaler, dst []float64, y []T, rows int) {
 		in, out := y[i*d:(i+1)*d], dst[i*d:(i+1)*d]
 		for j := range s.cols {
 			col := &s.cols[j]
-			raw := float64(in[j])*col.Std + col.Mean
+			y := float64(in[j])
+			if col.Kind != KindDiscrete {
+				y = softCapInverse(y)
+			}
+			raw := y*col.Std + col.Mean
 			switch col.Kind {
 			case KindUnbounded, KindPositive:
 				out[j] = col.sinhArcsinhInverse(raw)

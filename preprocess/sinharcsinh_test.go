@@ -82,8 +82,8 @@ func TestSinhArcsinhMaps(t *testing.T) {
 				t.Errorf("%s: round trip of %g gives %.17g", tc.name, x, back[0])
 			}
 			h := 1e-6 * max(w, math.Abs(x-mid))
-			if tc.kind == KindPositive && x-h <= c.Shift+c.Guard && x+h >= c.Shift+c.Guard {
-				continue // the log's own C1 junction
+			if tc.kind == KindPositive && x < c.Shift+positiveGuard*(c.Min-c.Shift)+h && x > c.Shift-h {
+				continue // around the guard's C1 junction, far sharper than h
 			}
 			if math.Abs(x-c.Min) < 2*h || math.Abs(x-c.Max) < 2*h {
 				continue
@@ -96,15 +96,23 @@ func TestSinhArcsinhMaps(t *testing.T) {
 			}
 		}
 		if tc.kind == KindPositive {
-			// 5 standard deviations below the lowest training value: still
+			// 8 standard deviations below the lowest training value: still
 			// above the shift.
 			yMin, _ := latent1(t, s, c.Min+(c.Min-c.Shift), 0) // the training minimum
-			for _, y := range []float64{yMin - 3, yMin - 5} {
+			for _, y := range []float64{yMin - 3, yMin - 8} {
 				back := []float64{0}
 				s.ToData64(back, []float64{y}, 1)
 				if !(back[0] > c.Shift) {
 					t.Errorf("%s: y = %g generates %v, below the shift %v", tc.name, y, back[0], c.Shift)
 				}
+			}
+		}
+		if tc.kind == KindPositive {
+			// Below the shift (impossible for a true pT or mass) the density
+			// is small but of the order of the far upper tail's, not absurd.
+			yb, ldb := latent1(t, s, c.Shift-0.1*w, 0)
+			if math.Abs(yb) > 50 || ldb < -50 {
+				t.Errorf("%s: a tenth of the width below the shift: y %v, logdet %v", tc.name, yb, ldb)
 			}
 		}
 		// Far samples land a modest distance out: y = 30 (30 sigma) is
@@ -151,10 +159,10 @@ func TestSinhArcsinhJSON(t *testing.T) {
 		t.Fatalf("JSON %s: want an unbounded and a positive column", good)
 	}
 	for _, tc := range []struct{ from, to, want string }{
-		{`"kind":"positive",`, `"kind":"unbounded",`, "shift and guard"},
-		{`"kind":"unbounded",`, `"kind":"positive",`, "shift and guard"},
+		{`"kind":"positive",`, `"kind":"unbounded",`, "shift for positive"},
+		{`"kind":"unbounded",`, `"kind":"positive",`, "shift for positive"},
 		{`"scale":`, `"scalex":`, "unknown field"},
-		{`"guard":`, `"guard":-`, "guard"},
+		{`"shift":`, `"shift":1e9,"x":`, "unknown field"},
 	} {
 		bad := strings.Replace(good, tc.from, tc.to, 1)
 		var loaded Scaler

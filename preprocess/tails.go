@@ -34,28 +34,33 @@ const (
 // event 1% of the width beyond the range some 2e4 raw units out (log p
 // ~ -1e8); this tail puts it 0.01*log(2e4/0.01*0.01)+0.04 ~ 0.1 units out.
 type clipEdge struct {
-	half   float64 // beta/2, the lower clip edge in c
-	l      float64 // logit(1-beta/2) = -logit(beta/2)
-	s      float64 // logit'(beta/2) = 1/(beta/2 (1-beta/2))
-	kappa  float64
-	lambda float64
+	half float64 // beta/2, the lower clip edge in c
+	l    float64 // logit(1-beta/2) = -logit(beta/2)
+	tail decayTail
 }
 
 func newClipEdge(beta float64) clipEdge {
 	h := beta / 2
 	s := 1 / (h * (1 - h))
-	return clipEdge{half: h, l: math.Log1p(-h) - math.Log(h), s: s, kappa: tailKappa, lambda: tailLambda}
+	return clipEdge{half: h, l: math.Log1p(-h) - math.Log(h), tail: decayTail{s: s, lambda: tailLambda, kappa: tailKappa}}
 }
 
-// tail is the rise of the raw logit at a distance d >= 0 beyond an edge
-// (in c units) and log of its slope.
-func (e *clipEdge) tail(d float64) (rise, logSlope float64) {
-	u := (e.s - e.lambda) * d / e.kappa
-	return e.kappa*math.Log1p(u) + e.lambda*d, math.Log((e.s-e.lambda)/(1+u) + e.lambda)
+// decayTail is a map's continuation beyond a junction where its slope is s:
+// at a distance d >= 0 it rises by kappa log(1 + (s-lambda) d/kappa) +
+// lambda d, so the slope is s at the junction (C1) and falls to lambda
+// within a distance of order kappa/s. Requires s > lambda > 0.
+type decayTail struct {
+	s, lambda, kappa float64
 }
 
-// tailInverse solves tail(d) = r for d >= 0.
-func (e *clipEdge) tailInverse(r float64) float64 {
+// rise is the tail's rise at distance d >= 0 and log of its slope there.
+func (t decayTail) rise(d float64) (rise, logSlope float64) {
+	u := (t.s - t.lambda) * d / t.kappa
+	return t.kappa*math.Log1p(u) + t.lambda*d, math.Log((t.s-t.lambda)/(1+u) + t.lambda)
+}
+
+// inverse solves rise(d) = r for d >= 0: safeguarded Newton in a bracket.
+func (t decayTail) inverse(r float64) float64 {
 	if !(r > 0) {
 		return 0
 	}
@@ -64,12 +69,12 @@ func (e *clipEdge) tailInverse(r float64) float64 {
 	}
 	// Bounds: each term alone reaches r no earlier than the sum does, and
 	// at the root one of them is at least r/2.
-	s := e.s - e.lambda
-	hi := min(e.kappa/s*math.Expm1(r/e.kappa), r/e.lambda)
-	lo := min(e.kappa/s*math.Expm1(r/(2*e.kappa)), r/(2*e.lambda))
+	s := t.s - t.lambda
+	hi := min(t.kappa/s*math.Expm1(r/t.kappa), r/t.lambda)
+	lo := min(t.kappa/s*math.Expm1(r/(2*t.kappa)), r/(2*t.lambda))
 	d := lo
 	for range 200 {
-		f, _ := e.tail(d)
+		f, _ := t.rise(d)
 		f -= r
 		if f == 0 {
 			return d
@@ -79,7 +84,7 @@ func (e *clipEdge) tailInverse(r float64) float64 {
 		} else {
 			hi = d
 		}
-		slope := s/(1+s*d/e.kappa) + e.lambda
+		slope := s/(1+s*d/t.kappa) + t.lambda
 		next := d - f/slope
 		if !(next > lo && next < hi) {
 			next = lo + (hi-lo)/2
@@ -97,10 +102,10 @@ func (e *clipEdge) tailInverse(r float64) float64 {
 func (e *clipEdge) continuous(col *column, x float64) (raw, logSlope float64) {
 	switch {
 	case x > col.Max:
-		rise, ls := e.tail((x - col.Max) * col.a)
+		rise, ls := e.tail.rise((x - col.Max) * col.a)
 		return e.l + rise, ls
 	case x < col.Min:
-		rise, ls := e.tail((col.Min - x) * col.a)
+		rise, ls := e.tail.rise((col.Min - x) * col.a)
 		return -e.l - rise, ls
 	}
 	// 1-c from the upper edge keeps the seed's logit precise near c = 1,
@@ -125,9 +130,9 @@ func (e *clipEdge) logit(c float64) (raw, logSlope float64) {
 func (e *clipEdge) continuousInverse(col *column, raw float64) float64 {
 	switch {
 	case raw > e.l:
-		return col.Max + e.tailInverse(raw-e.l)/col.a
+		return col.Max + e.tail.inverse(raw-e.l)/col.a
 	case raw < -e.l:
-		return col.Min - e.tailInverse(-e.l-raw)/col.a
+		return col.Min - e.tail.inverse(-e.l-raw)/col.a
 	}
 	return col.Min + (sigmoid(raw)-e.half)/col.a
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"hepflow/data"
 	"hepflow/flow"
@@ -43,8 +44,8 @@ type ModelOptions struct {
 
 // Result is a trained model with figures in physical units.
 type Result struct {
-	Model   *model.Model
-	Summary Summary `json:"training"`
+	Model   *model.Model `json:"-"` // the file holds it already
+	Summary Summary      `json:"training"`
 	// ValNLL is the weighted mean -log p(x) of the validation events in the
 	// units of the input file (nats/event), over every validation event that
 	// has a density (all but ValUnseenLevel); NaN (null) without validation.
@@ -131,8 +132,12 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	}
 	xt, wt := gather(perm[nv:])
 	xv, wv := gather(perm[:nv])
-	for _, w := range preprocess.Inspect(xt, nt, cols) {
-		warn(fmt.Sprintf("column %q, input event %d (counting from 1, after any --where): value %g %s", w.Column, perm[nv+w.Row]+1, w.Value, w.Msg))
+	// Inspect every event, validation ones too: an absurd value there
+	// ruins the validation NLL as surely as one in training.
+	for _, w := range preprocess.Inspect(tab.Data, rows, tab.Columns) {
+		if slices.Contains(cols, w.Column) {
+			warn(fmt.Sprintf("column %q, input event %d (counting from 1, after any --where): value %g %s", w.Column, w.Row+1, w.Value, w.Msg))
+		}
 	}
 
 	scaler, err := preprocess.Fit(xt, nt, cols, opt.Preprocess)

@@ -34,7 +34,10 @@ type Dataset struct {
 	// Redraw, when set, is called before every epoch from the second on to
 	// refresh the random part of X and LogDet in place: new dequantization
 	// noise for the discrete columns each epoch. It must be deterministic
-	// given the epoch, so runs are reproducible.
+	// given the epoch, so runs are reproducible. Epoch 1 trains on X as
+	// given: the caller fills it with epoch 1's noise (FitModel does), so
+	// a Dataset reused for a second Fit starts from the last epoch's noise
+	// unless refilled.
 	Redraw func(epoch int, x []float32, logdet []float64) error
 }
 

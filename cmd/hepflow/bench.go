@@ -22,18 +22,25 @@ const benchExamples = `  # hepflow and the PyTorch reference side by side (needs
   # the portable pure-Go GEMM only, 5 s per mode, JSON
   hepflow bench --impl go --seconds 5 --json
 
+  # the AVX2 kernels as on a CPU without AVX-512 (HEPFLOW_CPU caps the level)
+  HEPFLOW_CPU=avx2 hepflow bench --reference ''
+
   # where the training time goes: CPU profile, then go tool pprof -top
   hepflow bench --mode train --impl avx512 --reference '' --cpuprofile prof
   go tool pprof -top hepflow prof-train-avx512.pprof
 `
 
-// benchImpls is the default --impl: every backend, the AVX-512 kernel only
-// where the CPU has it.
+// benchImpls is the default --impl: every backend, hepflow's AVX-512 and
+// AVX2 kernels only where the CPU has them (and $HEPFLOW_CPU allows them).
 func benchImpls() string {
+	var impls []string
 	if blas.HasAVX512() {
-		return "avx512,openblas,go"
+		impls = append(impls, "avx512")
 	}
-	return "openblas,go"
+	if blas.HasAVX2() {
+		impls = append(impls, "avx2")
+	}
+	return strings.Join(append(impls, "openblas", "go"), ",")
 }
 
 func runBench(ctx context.Context, args []string, e *env) error {
@@ -41,10 +48,10 @@ func runBench(ctx context.Context, args []string, e *env) error {
 	var modes, impls, reference, python, flowKind, profile string
 	var seconds float64
 	var child bool
-	fs := newFlags("bench", "bench [--mode train,logprob,sample] [--impl avx512,openblas,go] [--reference torch_maf.py] [--json]", benchExamples, e)
+	fs := newFlags("bench", "bench [--mode train,logprob,sample] [--impl avx512,avx2,openblas,go] [--reference torch_maf.py] [--json]", benchExamples, e)
 	c.register(fs, true)
 	fs.StringVar(&modes, "mode", "train,logprob,sample", "modes to measure")
-	fs.StringVar(&impls, "impl", benchImpls(), "hepflow GEMM backends to measure: avx512 (CPUs with AVX-512), openblas, go")
+	fs.StringVar(&impls, "impl", benchImpls(), "hepflow GEMM backends to measure: avx512 (CPUs with AVX-512), avx2 (CPUs with AVX2 and FMA), openblas, go")
 	fs.StringVar(&flowKind, "flow", "maf", "flow of the benchmark: maf (the standard) or realnvp")
 	fs.StringVar(&reference, "reference", "../shared/bench/torch_maf.py", "PyTorch reference script; skipped when missing or when torch is not installed (empty: skip)")
 	fs.StringVar(&python, "python", "/usr/bin/python3", "python with torch for the reference")

@@ -65,12 +65,13 @@ func runLogProb(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	var sum float64
+	scored := 0
 	for _, v := range lp {
-		if !math.IsInf(v, -1) {
+		if !math.IsInf(v, 0) && !math.IsNaN(v) {
 			sum += v
+			scored++
 		}
 	}
-	scored := len(lp) - un.Total()
 	mean := math.NaN()
 	if scored > 0 {
 		mean = sum / float64(scored)

@@ -183,6 +183,22 @@ func (f *trainFlags) check() error {
 	default:
 		return usagef("--scaling %q: want auto, asinh, logit or seed", f.scaling)
 	}
+	if _, err := nn.ScheduleByName(f.sched, f.lr, 1); err != nil {
+		return usagef("--schedule: %v", err)
+	}
+	// A column named in two of the kind lists: caught here, before reading.
+	seen := map[string]string{}
+	for _, l := range []struct{ flag, list string }{{"discrete", f.disc}, {"continuous", f.cont}, {"periodic", f.periods}, {"unbounded", f.unbound}} {
+		for _, c := range splitList(l.list) {
+			prev, dup := seen[c]
+			// --continuous (never discrete) and --unbounded (its map) agree.
+			compatible := (prev == "continuous" && l.flag == "unbounded") || (prev == "unbounded" && l.flag == "continuous")
+			if dup && prev != l.flag && !compatible {
+				return usagef("column %q is in both --%s and --%s", c, prev, l.flag)
+			}
+			seen[c] = l.flag
+		}
+	}
 	return nil
 }
 

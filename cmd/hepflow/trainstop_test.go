@@ -57,9 +57,14 @@ func TestTrainFlagsRefused(t *testing.T) {
 		{"--blocks", "0"},
 		{"--hidden", "128,,128"}, {"--hidden", ""}, {"--hidden", "0"},
 		{"--scaling", "minmax"},
+		{"--schedule", "bogus"},
+		{"--periodic", "a --discrete a"},
 		{"--data", data + "@NaN"}, {"--data", data + "@0"}, {"--data", data + "@Inf"},
 	} {
-		args := []string{"train", "--data", data, "--out", out, "--epochs", "1", c.flag, c.value}
+		args := append([]string{"train", "--data", data, "--out", out, "--epochs", "1", c.flag}, strings.Fields(c.value)...)
+		if c.value == "" {
+			args = append(args, "")
+		}
 		if c.flag == "--data" {
 			args = []string{"train", "--data", c.value, "--out", out}
 		}
