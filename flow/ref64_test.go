@@ -190,6 +190,7 @@ type ref64 struct {
 	cond, act []int
 	c         float64
 	perm      []int
+	spline    *RQSpline // an nsf block: the network's output row is the spline parameters
 }
 
 // newRef64 builds the reference of tr from its current weights.
@@ -204,6 +205,13 @@ func newRef64(t testing.TB, tr Transform) *ref64 {
 		return &ref64{d: v.d, net: newMLP64(v.made), cond: all, act: all, c: float64(v.m.c)}
 	case *Coupling:
 		return &ref64{d: v.d, net: newMLP64(v.net), cond: v.passive, act: v.active, c: float64(v.m.c)}
+	case *NSF:
+		all := make([]int, v.d)
+		for i := range all {
+			all[i] = i
+		}
+		sp := v.m
+		return &ref64{d: v.d, net: newMLP64(v.made), cond: all, act: all, spline: &sp}
 	case *Permutation:
 		return &ref64{d: len(v.perm), perm: v.perm}
 	}
@@ -241,6 +249,14 @@ func (r *ref64) toLatent(x []float64, rows int) (z, ld, raw []float64, pre [][]f
 	}
 	out, pre, _ := r.net.forward(xin, rows)
 	copy(z, x)
+	if r.spline != nil {
+		w := r.spline.ParamsPerCoord() * d
+		kn := r.spline.newKnots()
+		for i := 0; i < rows; i++ {
+			ld[i] = rqsForward(*r.spline, kn, z[i*d:(i+1)*d], x[i*d:(i+1)*d], out[i*w:(i+1)*w])
+		}
+		return z, ld, nil, pre
+	}
 	raw = make([]float64, rows*n)
 	for i := 0; i < rows; i++ {
 		for k, j := range r.act {

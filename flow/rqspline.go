@@ -60,12 +60,15 @@ type knots struct {
 	cx, cy, d []float64
 	smW, smH  []float64
 	rawD      []float64 // raw inner derivative parameters (K-1)
+	// Backward's scratch: gradients at the knots and of the softmax outputs.
+	gcx, gcy, gd, gsm []float64
 }
 
 func (s RQSpline) newKnots() *knots {
 	k := s.K
 	return &knots{cx: make([]float64, k+1), cy: make([]float64, k+1), d: make([]float64, k+1),
-		smW: make([]float64, k), smH: make([]float64, k), rawD: make([]float64, k-1)}
+		smW: make([]float64, k), smH: make([]float64, k), rawD: make([]float64, k-1),
+		gcx: make([]float64, k+1), gcy: make([]float64, k+1), gd: make([]float64, k+1), gsm: make([]float64, k)}
 }
 
 // float is the element type of the map's inputs: float32 in flows, float64
@@ -184,19 +187,25 @@ func (kn *knots) local(k int) local {
 }
 
 // Forward implements CoordMap.
-func (s RQSpline) Forward(z, x, theta []float32) float64 { return rqsForward(s, z, x, theta) }
+func (s RQSpline) Forward(z, x, theta []float32) float64 {
+	return rqsForward(s, s.newKnots(), z, x, theta)
+}
 
 // Inverse implements CoordMap.
-func (s RQSpline) Inverse(x, z, theta []float32) float64 { return rqsInverse(s, x, z, theta) }
+func (s RQSpline) Inverse(x, z, theta []float32) float64 {
+	return rqsInverse(s, s.newKnots(), x, z, theta)
+}
 
 // Backward implements CoordMap.
 func (s RQSpline) Backward(gx, gtheta, gz, x, theta []float32, gld float64) {
-	rqsBackward(s, gx, gtheta, gz, x, theta, gld)
+	rqsBackward(s, s.newKnots(), gx, gtheta, gz, x, theta, gld)
 }
 
-func rqsForward[T float](s RQSpline, z, x, theta []T) float64 {
+// rqsForward, rqsInverse and rqsBackward are the CoordMap methods with the
+// caller's scratch kn (from newKnots), so a flow block allocates nothing per
+// call, and generic so that tests can run them in float64.
+func rqsForward[T float](s RQSpline, kn *knots, z, x, theta []T) float64 {
 	n := len(x)
-	kn := s.newKnots()
 	var ld float64
 	for i, xv := range x {
 		v := float64(xv)
@@ -212,9 +221,8 @@ func rqsForward[T float](s RQSpline, z, x, theta []T) float64 {
 	return ld
 }
 
-func rqsInverse[T float](s RQSpline, x, z, theta []T) float64 {
+func rqsInverse[T float](s RQSpline, kn *knots, x, z, theta []T) float64 {
 	n := len(z)
-	kn := s.newKnots()
 	var ld float64
 	for i, zv := range z {
 		v := float64(zv)
@@ -249,10 +257,9 @@ func (l local) invert(v float64) float64 {
 	return min(max(2*cc/den, 0), 1)
 }
 
-func rqsBackward[T float](s RQSpline, gx, gtheta, gz, x, theta []T, gld float64) {
+func rqsBackward[T float](s RQSpline, kn *knots, gx, gtheta, gz, x, theta []T, gld float64) {
 	n, k := len(x), s.K
-	kn := s.newKnots()
-	gcx, gcy, gd := make([]float64, k+1), make([]float64, k+1), make([]float64, k+1)
+	gcx, gcy, gd := kn.gcx, kn.gcy, kn.gd
 	for i, xv := range x {
 		v := float64(xv)
 		for p := 0; p < 3*k-1; p++ {
@@ -280,8 +287,8 @@ func rqsBackward[T float](s RQSpline, gx, gtheta, gz, x, theta []T, gld float64)
 		gcy[b+1] += gH
 		gd[b] += gD0
 		gd[b+1] += gD1
-		knotGrads(s, gtheta, gcx, kn.smW, MinBinWidth, 0, i, n)
-		knotGrads(s, gtheta, gcy, kn.smH, MinBinHeight, k, i, n)
+		knotGrads(s, gtheta, gcx, kn.smW, kn.gsm, MinBinWidth, 0, i, n)
+		knotGrads(s, gtheta, gcy, kn.smH, kn.gsm, MinBinHeight, k, i, n)
 		for j := 1; j < k; j++ {
 			// d_j = min + softplus(u): d softplus/du = sigmoid(u).
 			gtheta[(2*k+j-1)*n+i] = T(gd[j] * sigmoidF(kn.rawD[j-1]))
@@ -292,10 +299,10 @@ func rqsBackward[T float](s RQSpline, gx, gtheta, gz, x, theta []T, gld float64)
 // knotGrads takes dL/d(knot positions) through the cumulative sum (the end
 // knots are fixed at -B and B) and the floored softmax to the raw parameters
 // off..off+K-1 of coordinate i.
-func knotGrads[T float](s RQSpline, gtheta []T, gc, sm []float64, minBin float64, off, i, n int) {
+func knotGrads[T float](s RQSpline, gtheta []T, gc, sm, gsm []float64, minBin float64, off, i, n int) {
 	k := s.K
 	// c[j] = -B + 2B sum_{m<j} w_m for j = 1..K-1: dL/dw_m = 2B sum_{j>m, j<K} gc[j].
-	gsm := make([]float64, k)
+	gsm[k-1] = 0
 	var acc float64
 	for j := k - 1; j >= 1; j-- {
 		acc += gc[j]

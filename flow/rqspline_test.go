@@ -48,9 +48,9 @@ func TestSplineProperties(t *testing.T) {
 		}
 		x[0], x[1], x[2] = -tc.bound, tc.bound, math.Nextafter(tc.bound, 0)
 		z := make([]float64, n)
-		ld := rqsForward(s, z, x, theta)
+		ld := rqsForward(s, s.newKnots(), z, x, theta)
 		back := make([]float64, n)
-		ldInv := rqsInverse(s, back, z, theta)
+		ldInv := rqsInverse(s, s.newKnots(), back, z, theta)
 		var worstRT float64
 		for i := range x {
 			worstRT = max(worstRT, math.Abs(back[i]-x[i]))
@@ -64,7 +64,7 @@ func TestSplineProperties(t *testing.T) {
 			xs := append([]float64(nil), x...)
 			xs[i] = v
 			zs := make([]float64, n)
-			l := rqsForward(s, zs, xs, theta)
+			l := rqsForward(s, s.newKnots(), zs, xs, theta)
 			return zs[i], l
 		}
 		for i := range x {
@@ -79,7 +79,7 @@ func TestSplineProperties(t *testing.T) {
 			for p := range th {
 				th[p] = theta[p*n+i]
 			}
-			l1 := rqsForward(s, make([]float64, 1), xs, th)
+			l1 := rqsForward(s, s.newKnots(), make([]float64, 1), xs, th)
 			// The difference itself carries ~eps*|z|/h = 1e-9 of rounding.
 			if math.Abs(math.Exp(l1)-fd) > 1e-5*fd+1e-9 && math.Abs(math.Abs(x[i])-tc.bound) > 2*h {
 				t.Errorf("K=%d: x = %g: exp(logdet) %g, finite difference %g", tc.k, x[i], math.Exp(l1), fd)
@@ -93,7 +93,7 @@ func TestSplineProperties(t *testing.T) {
 		const gld = 0.7
 		loss := func(xs, th []float64) float64 {
 			zs := make([]float64, n)
-			l := rqsForward(s, zs, xs, th)
+			l := rqsForward(s, s.newKnots(), zs, xs, th)
 			var v float64
 			for i := range zs {
 				v += gz[i] * zs[i]
@@ -101,7 +101,7 @@ func TestSplineProperties(t *testing.T) {
 			return v + gld*l
 		}
 		gx, gth := make([]float64, n), make([]float64, len(theta))
-		rqsBackward(s, gx, gth, gz, x, theta, gld)
+		rqsBackward(s, s.newKnots(), gx, gth, gz, x, theta, gld)
 		for i := range x {
 			if math.Abs(math.Abs(x[i])-tc.bound) < 1e-4 {
 				continue // the derivative jumps at the interval's ends only in its curvature

@@ -13,7 +13,8 @@ import (
 // stores the Spec with Structure filled in, so that it does not rely on the
 // seed deriving the same permutations and masks in every hepflow version.
 type Spec struct {
-	// Kind is "maf" (MADE blocks) or "realnvp" (affine couplings).
+	// Kind is "maf" (MADE blocks, affine), "nsf" (MADE blocks,
+	// rational-quadratic splines) or "realnvp" (affine couplings).
 	Kind string `json:"kind"`
 	// Dim is the number of features.
 	Dim int `json:"dim"`
@@ -27,6 +28,10 @@ type Spec struct {
 	Permutation string `json:"permutation,omitempty"`
 	// Mask of RealNVP couplings: "alternating" (default) or "random".
 	Mask string `json:"mask,omitempty"`
+	// Bins and TailBound of the splines of an nsf (0: DefaultSplineBins,
+	// DefaultSplineBound).
+	Bins      int     `json:"bins,omitempty"`
+	TailBound float64 `json:"tail_bound,omitempty"`
 	// Seed drives the initial weights and any random masks or permutations.
 	Seed uint64 `json:"seed"`
 	// Structure, when set, gives every transform's permutation, coupling mask
@@ -47,8 +52,8 @@ func DefaultSpec(kind string, dim int) Spec {
 // Validate checks the spec and says what is wrong.
 func (s Spec) Validate() error {
 	switch {
-	case s.Kind != "maf" && s.Kind != "realnvp":
-		return fmt.Errorf("flow kind %q: want maf or realnvp", s.Kind)
+	case s.Kind != "maf" && s.Kind != "nsf" && s.Kind != "realnvp":
+		return fmt.Errorf("flow kind %q: want maf, nsf or realnvp", s.Kind)
 	case s.Dim < 1:
 		return fmt.Errorf("flow needs at least 1 feature, got %d", s.Dim)
 	case s.Kind == "realnvp" && s.Dim < 2:
@@ -76,6 +81,9 @@ func (s Spec) Validate() error {
 	if _, err := nn.ActivationByName(s.Activation); err != nil {
 		return err
 	}
+	if _, err := s.spline(); err != nil {
+		return err
+	}
 	if s.Structure != nil {
 		return s.validateStructure()
 	}
@@ -96,8 +104,15 @@ func Build(s Spec, g blas.Gemm) (*Flow, error) {
 	for i := 0; i < s.Blocks; i++ {
 		name := fmt.Sprintf("block%d", i)
 		switch s.Kind {
-		case "maf":
-			b, err := NewMAF(name, s.Dim, s.Hidden, act, g, rng)
+		case "maf", "nsf":
+			var b Transform
+			var err error
+			if s.Kind == "maf" {
+				b, err = NewMAF(name, s.Dim, s.Hidden, act, g, rng)
+			} else {
+				sp, _ := s.spline()
+				b, err = NewNSF(name, s.Dim, s.Hidden, act, sp, g, rng)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -136,4 +151,22 @@ func Build(s Spec, g blas.Gemm) (*Flow, error) {
 	}
 	f.spec, f.gemm = &s, g
 	return f, nil
+}
+
+// spline is the spline map of an nsf spec, with the defaults applied.
+func (s Spec) spline() (RQSpline, error) {
+	if s.Kind != "nsf" {
+		if s.Bins != 0 || s.TailBound != 0 {
+			return RQSpline{}, fmt.Errorf("bins and tail bound are for nsf flows, not %s", s.Kind)
+		}
+		return RQSpline{}, nil
+	}
+	k, b := s.Bins, s.TailBound
+	if k == 0 {
+		k = DefaultSplineBins
+	}
+	if b == 0 {
+		b = DefaultSplineBound
+	}
+	return NewRQSpline(k, b)
 }

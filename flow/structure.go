@@ -21,7 +21,7 @@ import (
 //
 // Each field is a plain list of integers, so numpy reads it with np.array.
 type Layer struct {
-	// Type is "maf", "permutation" or "coupling".
+	// Type is "maf", "nsf", "permutation" or "coupling".
 	Type string `json:"type"`
 	// Params is the name prefix of the transform's tensors ("block0" for
 	// block0.0.w, block0.0.b, ...); empty for a permutation.
@@ -54,6 +54,13 @@ func (f *Flow) Structure() ([]Layer, error) {
 			}
 			in, hid, _ := MADEDegrees(t.d, hidden, 2)
 			out = append(out, Layer{Type: "maf", Params: strings.TrimSuffix(t.made.Layers[0].W.Name, ".0.w"), InputDegrees: in, HiddenDegrees: hid})
+		case *NSF:
+			hidden := make([]int, len(t.made.Layers)-1)
+			for l := range hidden {
+				hidden[l] = t.made.Layers[l].Out
+			}
+			in, hid, _ := MADEDegrees(t.d, hidden, 2)
+			out = append(out, Layer{Type: "nsf", Params: strings.TrimSuffix(t.made.Layers[0].W.Name, ".0.w"), InputDegrees: in, HiddenDegrees: hid})
 		case *Permutation:
 			out = append(out, Layer{Type: "permutation", Perm: t.Perm()})
 		case *Coupling:
@@ -85,8 +92,8 @@ func (s Spec) validateStructure() error {
 	var want []Layer
 	for i := 0; i < s.Blocks; i++ {
 		name := fmt.Sprintf("block%d", i)
-		if s.Kind == "maf" {
-			want = append(want, Layer{Type: "maf", Params: name})
+		if s.Kind == "maf" || s.Kind == "nsf" {
+			want = append(want, Layer{Type: s.Kind, Params: name})
 			if i+1 < s.Blocks && s.Dim > 1 {
 				want = append(want, Layer{Type: "permutation", Params: name}) // Params: only for the message
 			}
@@ -119,7 +126,7 @@ func (s Spec) validateLayer(l *Layer, w Layer) error {
 	}
 	has := map[string]bool{"params": l.Params != "", "perm": l.Perm != nil, "mask": l.Mask != nil,
 		"input_degrees": l.InputDegrees != nil, "hidden_degrees": l.HiddenDegrees != nil}
-	need := map[string][]string{"permutation": {"perm"}, "coupling": {"params", "mask"}, "maf": {"params", "input_degrees", "hidden_degrees"}}[w.Type]
+	need := map[string][]string{"permutation": {"perm"}, "coupling": {"params", "mask"}, "maf": {"params", "input_degrees", "hidden_degrees"}, "nsf": {"params", "input_degrees", "hidden_degrees"}}[w.Type]
 	for _, f := range []string{"params", "perm", "mask", "input_degrees", "hidden_degrees"} {
 		if has[f] != slices.Contains(need, f) {
 			if has[f] {
@@ -158,7 +165,7 @@ func (s Spec) validateLayer(l *Layer, w Layer) error {
 		if active == d {
 			return fmt.Errorf("mask leaves the passive half (0) empty; a coupling needs both halves")
 		}
-	case "maf":
+	case "maf", "nsf":
 		// The MAF inverse (madeInverter) is built for the layout MADEDegrees
 		// gives, so a MADE laid out otherwise cannot be loaded: refuse it
 		// rather than mask its weights differently.

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"hepflow/data"
 	"hepflow/flow"
@@ -31,12 +32,13 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	var out string
 	var epochs int
 	var seed uint64
-	var scaling string
+	var scaling, kind string
 	fs := newFlags("demo", "demo [--out DIR]", demoExamples, e)
 	c.register(fs, true)
 	fs.StringVar(&out, "out", "hepflow-demo", "folder for the model, samples, summary and report")
 	fs.IntVar(&epochs, "epochs", 200, "maximum training epochs, at least 1 (early stopping usually ends sooner)")
 	fs.Uint64Var(&seed, "seed", 1, "random seed (also draws the 80/20 split of the background into training and held-out test events)")
+	fs.StringVar(&kind, "flow", "maf", "flow type, as 'hepflow train --flow': maf, nsf (8 spline bins on [-5, 5]) or realnvp")
 	fs.StringVar(&scaling, "scaling", preprocess.ScalingAuto, "feature scaling, as 'hepflow train --scaling': auto, asinh, logit or seed")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -51,6 +53,9 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	case preprocess.ScalingAsinh, preprocess.ScalingLogit, preprocess.ScalingSeed, preprocess.ScalingAuto:
 	default:
 		return usagef("--scaling %q: want auto, asinh, logit or seed", scaling)
+	}
+	if err := flow.DefaultSpec(kind, len(data.HiggsContinuous())).Validate(); err != nil {
+		return usagef("--flow: %v", err)
 	}
 	if err := prepareOutDir(out, c.force); err != nil {
 		return err
@@ -88,7 +93,7 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	// Hold out a test set the training never sees, not even for early stopping.
 	trainTab, testTab := splitTable(bkg, 0.2, seed)
 	log.Info("demo: training on the embedded HIGGS background", "train_events", trainTab.Rows(), "test_events", testTab.Rows(), "features", len(features))
-	spec := flow.DefaultSpec("maf", len(features))
+	spec := flow.DefaultSpec(kind, len(features))
 	spec.Seed = seed
 	cfg := train.Config{Epochs: epochs, LR: 1e-3, Schedule: "cosine", ClipNorm: 5, Patience: 20, Seed: seed}
 	bar := newProgress(e.stderr)
@@ -152,7 +157,7 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 		fmt.Fprintln(e.stdout, string(b))
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "hepflow demo: MAF (5 blocks [128,128], tanh) on %d real HIGGS background events, %d features\n", trainTab.Rows(), len(features))
+	fmt.Fprintf(e.stdout, "hepflow demo: %s (5 blocks [128,128], tanh) on %d real HIGGS background events, %d features\n", strings.ToUpper(kind), trainTab.Rows(), len(features))
 	fmt.Fprintf(e.stdout, "  held-out test NLL  %.3f nats/event (physical units, over all %d held-out events)\n", testNLL, testTab.Rows()-testUnscored.Total())
 	if testUnscored.Total() > 0 {
 		fmt.Fprintf(e.stdout, "  without a density  %v\n", testUnscored)

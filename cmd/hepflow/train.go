@@ -52,6 +52,8 @@ type trainFlags struct {
 	margin  float64
 	scaling string
 	unbound string
+	bins    int
+	bound   float64
 }
 
 func runTrain(ctx context.Context, args []string, e *env) error {
@@ -62,7 +64,9 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	fs.Var(&f.inputs, "data", "input events (repeatable; FILE@FACTOR multiplies that file's weights by FACTOR)")
 	fs.StringVar(&f.weight, "weight", "", "column of per-event weights (weighted maximum likelihood; negative weights allowed, the total must be positive)")
 	fs.StringVar(&f.out, "out", "", "model file to write (.safetensors)")
-	fs.StringVar(&f.kind, "flow", "maf", "flow type: maf or realnvp")
+	fs.StringVar(&f.kind, "flow", "maf", "flow type: maf (affine autoregressive), nsf (rational-quadratic spline autoregressive) or realnvp (affine couplings)")
+	fs.IntVar(&f.bins, "bins", flow.DefaultSplineBins, "nsf: spline bins per coordinate (2 to 64)")
+	fs.Float64Var(&f.bound, "tail-bound", flow.DefaultSplineBound, "nsf: the splines act on [-B, B] of the standardized inputs, identity outside")
 	fs.IntVar(&f.blocks, "blocks", 5, "number of MAF blocks or coupling layers")
 	fs.StringVar(&f.hidden, "hidden", "128,128", "hidden layer sizes of each conditioner")
 	fs.StringVar(&f.act, "activation", "tanh", "conditioner activation: tanh, relu, elu or silu (relu extrapolates linearly into the tails; tanh gave better held-out densities on HIGGS)")
@@ -110,6 +114,9 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	spec := flow.Spec{Kind: f.kind, Blocks: f.blocks, Hidden: hidden, Activation: f.act, Permutation: f.perm, Mask: f.mask, Seed: f.seed}
+	if f.kind == "nsf" {
+		spec.Bins, spec.TailBound = f.bins, f.bound
+	}
 	spec.Dim = 2 // checked for real once the data say how many features there are
 	if err := spec.Validate(); err != nil {
 		return usagef("%v", err)
@@ -182,6 +189,9 @@ func (f *trainFlags) check() error {
 	case preprocess.ScalingAsinh, preprocess.ScalingLogit, preprocess.ScalingSeed, preprocess.ScalingAuto:
 	default:
 		return usagef("--scaling %q: want auto, asinh, logit or seed", f.scaling)
+	}
+	if _, err := flow.NewRQSpline(f.bins, f.bound); err != nil {
+		return usagef("--bins/--tail-bound: %v", err)
 	}
 	if _, err := nn.ScheduleByName(f.sched, f.lr, 1); err != nil {
 		return usagef("--schedule: %v", err)

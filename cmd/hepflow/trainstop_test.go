@@ -246,3 +246,23 @@ func TestTrainWarnsAndKeepsConstants(t *testing.T) {
 		t.Fatalf("logprob: %s", stderr)
 	}
 }
+
+// TestTrainSplineFlow: --flow nsf trains, saves, scores and samples through
+// the command line, and a bad --bins is a usage error.
+func TestTrainSplineFlow(t *testing.T) {
+	dir := t.TempDir()
+	data := gaussCSV(t, dir, "d.csv", 400, "a,b", nil)
+	out := filepath.Join(dir, "m.safetensors")
+	if _, stderr, code := hepflow(t, "train", "--data", data, "--out", out, "--flow", "nsf", "--bins", "4", "--epochs", "2", "--blocks", "2", "--hidden", "8"); code != 0 {
+		t.Fatalf("train --flow nsf: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := hepflow(t, "logprob", "--model", out, "--data", data, "--out", filepath.Join(dir, "lp.csv")); code != 0 {
+		t.Fatalf("logprob: %s", stderr)
+	}
+	if _, stderr, code := hepflow(t, "sample", "--model", out, "-n", "100", "--out", filepath.Join(dir, "gen.csv")); code != 0 {
+		t.Fatalf("sample: %s", stderr)
+	}
+	if _, stderr, code := hepflow(t, "train", "--data", data, "--out", filepath.Join(dir, "m2.safetensors"), "--flow", "nsf", "--bins", "1"); code != 2 || !strings.Contains(stderr, "--bins") {
+		t.Errorf("--bins 1: exit %d, %q", code, stderr)
+	}
+}
