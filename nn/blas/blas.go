@@ -1,7 +1,8 @@
 // Package blas is hepflow's matrix-multiply backend: one small interface with
-// three implementations that give the same results to 1e-5: AVX-512 assembly
-// kernels (on CPUs that have them), OpenBLAS (loaded at run time when the
-// shared library is present) and portable pure Go.
+// implementations that give the same results to 1e-5: AVX-512 and AVX2+FMA
+// assembly kernels (on CPUs that have them; the two agree bit for bit),
+// OpenBLAS (loaded at run time when the shared library is present) and
+// portable pure Go.
 package blas
 
 // Gemm computes C = alpha*op(A)*op(B) + beta*C on row-major float32 matrices,

@@ -12,11 +12,12 @@ var oddSizes = []int{1, 2, 3, 7, 17, 33, 65, 129}
 var alphaBetas = [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}, {2.5, -1}, {0.75, 0.25}}
 
 // implementations returns the Gemms under test: pure Go serial and
-// parallel, the AVX-512 kernel serial and parallel when the CPU has it, and
-// OpenBLAS when present.
+// parallel, the AVX-512 and AVX2 kernels serial and parallel when the CPU
+// has them, and OpenBLAS when present.
 func implementations(t *testing.T) []Gemm {
 	impls := []Gemm{NewGo(1), NewGo(2), NewGo(3)}
 	impls = append(impls, avx512Impls(t, 1, 2, 3)...)
+	impls = append(impls, avx2Impls(t, 1, 2, 3)...)
 	if o, err := LoadOpenBLAS(2); err == nil {
 		impls = append(impls, o)
 	} else if requireEnv() {
@@ -76,6 +77,50 @@ func TestAVX512EveryRowCount(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestAVX2AllShapes(t *testing.T) {
+	for _, g := range avx2Impls(t, 1, 2) {
+		checkAllShapes(t, g)
+	}
+}
+
+// TestAVX2EveryRowCount reaches each of the 6 row-block kernels of 16 and
+// of 8 columns and the three wide ones, with full and partial column blocks
+// (the masked epilogues and the wide kernels' masked loops), every
+// transpose and beta zero or not.
+func TestAVX2EveryRowCount(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 15))
+	for _, g := range avx2Impls(t, 1) {
+		cases := 0
+		for m := 1; m <= 2*avx2MR+1; m++ {
+			for _, n := range []int{5, 16, 24, 32, 45, 64, 70} {
+				for _, k := range []int{1, 13} {
+					for _, ab := range [][2]float32{{1, 0}, alphaBetas[1+cases%(len(alphaBetas)-1)]} {
+						c := newCase(rng, cases%2 == 0, cases%3 == 0, m, n, k, ab[0], ab[1], cases%2)
+						c.run(t, g)
+						cases++
+					}
+				}
+			}
+		}
+	}
+}
+
+// avx2Impls returns AVX2 Gemms with the given thread counts, or none (with
+// a log line) on a CPU without AVX2 and FMA.
+func avx2Impls(t *testing.T, threads ...int) []Gemm {
+	t.Helper()
+	var out []Gemm
+	for _, th := range threads {
+		g, err := NewAVX2(th)
+		if err != nil {
+			t.Logf("AVX2 path not tested: %v", err)
+			return nil
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 // avx512Impls returns AVX-512 Gemms with the given thread counts, or none
@@ -253,6 +298,7 @@ func TestGoMatchesOpenBLAS(t *testing.T) {
 // (each call is itself parallel) gives every caller its own correct result.
 func TestConcurrentCalls(t *testing.T) {
 	impls := append([]Gemm{NewGo(2)}, avx512Impls(t, 2)...)
+	impls = append(impls, avx2Impls(t, 2)...)
 	if o, err := LoadOpenBLAS(2); err == nil {
 		impls = append(impls, o)
 	}

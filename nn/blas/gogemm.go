@@ -35,19 +35,21 @@ const (
 
 // Go is the pure-Go Gemm (no cgo): C is cut into tiles shared among Threads
 // goroutines, and each tile, one k slice at a time, is computed by gonum's
-// serial Sgemm (NewGo) or by AVX-512 assembly kernels (NewAVX512, see
-// avx512.go). It is safe for concurrent use and allocates nothing per call
-// once warmed up.
+// serial Sgemm (NewGo) or by AVX-512 or AVX2 assembly kernels (NewAVX512,
+// NewAVX2, see avx512.go and avx2.go). It is safe for concurrent use and
+// allocates nothing per call once warmed up.
 //
 // gonum's kernels were measured against a packed, 4x2 register-blocked
 // kernel in plain Go: the plain-Go kernel peaks at 9-12 GFLOP/s per core
 // (scalar float32 arithmetic, limited by Go's register allocator) against
 // gonum's 16-24, so the portable tiles go to gonum. Like gonum (and unlike
-// OpenBLAS and the AVX-512 kernels) the gonum path skips terms whose op(A) element times alpha is zero, so a NaN or Inf in
-// op(B) facing a zero in op(A) does not reach C.
+// OpenBLAS and the AVX-512 and AVX2 kernels) the gonum path skips terms
+// whose op(A) element times alpha is zero, so a NaN or Inf in op(B) facing a
+// zero in op(A) does not reach C.
 type Go struct {
 	threads int
-	avx     bool // tiles go to the AVX-512 kernel (NewAVX512) instead of gonum
+	avx     bool // tiles go to the AVX-512 kernels (NewAVX512) instead of gonum
+	avx2    bool // tiles go to the AVX2 kernels (NewAVX2)
 	// jobs hands work to threads-1 helper goroutines; nil when threads == 1.
 	// The helpers hold only the channel, so a Go that becomes unreachable is
 	// collected and its cleanup closes the channel, ending them.
@@ -74,10 +76,14 @@ func NewGo(threads int) *Go {
 	return g
 }
 
-// Name reports the implementation: "go", or "avx512" for NewAVX512.
+// Name reports the implementation: "go", "avx512" for NewAVX512 or "avx2"
+// for NewAVX2.
 func (g *Go) Name() string {
-	if g.avx {
+	switch {
+	case g.avx:
 		return "avx512"
+	case g.avx2:
+		return "avx2"
 	}
 	return "go"
 }
@@ -99,13 +105,13 @@ func (g *Go) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 }
 
 // SgemmRanged is Sgemm that skips the blocks the spans show to be zero or
-// unwanted (see Ranged). Only the AVX-512 kernel uses the hints; the gonum
-// tiles compute everything.
+// unwanted (see Ranged). Only the AVX-512 and AVX2 kernels use the hints;
+// the gonum tiles compute everything.
 func (g *Go) SgemmRanged(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bSpan, cSpan []Span) {
 	if (bSpan != nil && len(bSpan) != n) || (cSpan != nil && len(cSpan) != n) {
 		panic(fmt.Sprintf("blas: %d B spans and %d C spans for n=%d", len(bSpan), len(cSpan), n))
 	}
-	if !g.avx {
+	if !g.avx && !g.avx2 {
 		bSpan, cSpan = nil, nil
 	}
 	g.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bSpan, cSpan)
@@ -124,9 +130,12 @@ func (g *Go) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 	}
 	j := g.getJob()
 	j.set(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, g.plan(m, n, k))
-	j.avx, j.bSpan, j.cSpan = g.avx, bSpan, cSpan
-	if g.avx && transB {
+	j.avx, j.avx2, j.bSpan, j.cSpan = g.avx, g.avx2, bSpan, cSpan
+	if (g.avx || g.avx2) && transB {
 		j.packB() // once per call, before the tiles share it
+	}
+	if g.avx2 && n%avx2NR != 0 {
+		j.packTail()
 	}
 	if g.jobs != nil {
 		// The channel holds threads-1 entries, so these sends only wait
@@ -153,6 +162,9 @@ type tilePlan struct{ mc, nc, kc int }
 func (g *Go) plan(m, n, k int) tilePlan {
 	if g.avx {
 		return g.planAVX(m, n, k)
+	}
+	if g.avx2 {
+		return g.planAVX2(m, n, k)
 	}
 	p := tilePlan{mc: min(m, mcMax), nc: min(n, ncMax), kc: min(k, kcMax)}
 	if g.threads == 1 || m*n*k < parMinWork {
@@ -200,9 +212,10 @@ type job struct {
 	lda, ldb, ldc  int
 	plan           tilePlan
 	tilesN, tiles  int
-	avx            bool
-	bt             []float32 // op(B) stored k x n when the AVX path transposes it
-	bSpan, cSpan   []Span    // structure hints of SgemmRanged (AVX path only)
+	avx, avx2      bool
+	bt             []float32 // op(B) stored k x n when an AVX path transposes it
+	tb             []float32 // the last n%16 columns of op(B), padded to 16 (AVX2 path)
+	bSpan, cSpan   []Span    // structure hints of SgemmRanged (AVX paths only)
 
 	next atomic.Int64 // next tile index to claim
 	wg   sync.WaitGroup
@@ -244,6 +257,10 @@ func (j *job) work() {
 func (j *job) tile(i0, rows, j0, cols int) {
 	if j.avx {
 		j.tileAVX(i0, rows, j0, cols)
+		return
+	}
+	if j.avx2 {
+		j.tileAVX2(i0, rows, j0, cols)
 		return
 	}
 	tA, tB := gblas.NoTrans, gblas.NoTrans

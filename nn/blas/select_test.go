@@ -32,7 +32,7 @@ func TestDefaultFallsBackWithOneWarning(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
 	fail := func(int) (*OpenBLAS, error) { return nil, errors.New("no such library") }
-	g := defaultWith(false, fail, 2, logger)
+	g := defaultWith(false, false, fail, 2, logger)
 	if g.Name() != "go" {
 		t.Fatalf("fallback is %q", g.Name())
 	}
@@ -45,9 +45,27 @@ func TestDefaultFallsBackWithOneWarning(t *testing.T) {
 func TestDefaultPrefersOpenBLAS(t *testing.T) {
 	requireOpenBLAS(t)
 	var buf bytes.Buffer
-	g := defaultWith(false, LoadOpenBLAS, 2, slog.New(slog.NewTextHandler(&buf, nil)))
+	g := defaultWith(false, false, LoadOpenBLAS, 2, slog.New(slog.NewTextHandler(&buf, nil)))
 	if g.Name() != "openblas" || buf.Len() != 0 {
-		t.Fatalf("Default without AVX-512 = %q, log %q", g.Name(), buf.String())
+		t.Fatalf("Default without AVX-512 and AVX2 = %q, log %q", g.Name(), buf.String())
+	}
+}
+
+// TestDefaultPrefersAVX2: without AVX-512 (or with HEPFLOW_CPU=avx2) the
+// AVX2 kernels come before OpenBLAS, and without AVX2 they are not picked.
+func TestDefaultPrefersAVX2(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	g := defaultWith(false, HasAVX2(), LoadOpenBLAS, 2, logger)
+	if HasAVX2() && (g.Name() != "avx2" || buf.Len() != 0) {
+		t.Fatalf("Default on an AVX2 CPU without AVX-512 = %q, log %q", g.Name(), buf.String())
+	}
+	if !HasAVX2() && g.Name() == "avx2" {
+		t.Fatal("Default picked AVX2 on a CPU without it")
+	}
+	g = Default(2, logger)
+	if !HasAVX512() && HasAVX2() && g.Name() != "avx2" {
+		t.Fatalf("Default with AVX2 and no AVX-512 (HEPFLOW_CPU=%q) = %q", os.Getenv("HEPFLOW_CPU"), g.Name())
 	}
 }
 
@@ -81,6 +99,13 @@ func TestSelect(t *testing.T) {
 		t.Fatalf("Select(avx512) = %v, %v", g, err)
 	case !HasAVX512() && (err == nil || !errors.Is(err, ErrNoAVX512)):
 		t.Fatalf("Select(avx512) without AVX-512: %v", err)
+	}
+	g, err = Select("avx2", 2, logger)
+	switch {
+	case HasAVX2() && (err != nil || g.Name() != "avx2"):
+		t.Fatalf("Select(avx2) = %v, %v", g, err)
+	case !HasAVX2() && (err == nil || !errors.Is(err, ErrNoAVX2)):
+		t.Fatalf("Select(avx2) without AVX2: %v", err)
 	}
 	_, loadErr := LoadOpenBLAS(2)
 	g, err = Select("openblas", 2, logger)

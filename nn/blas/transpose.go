@@ -4,9 +4,10 @@ import "fmt"
 
 // Transpose writes dst[j*ldd+i] = src[i*lds+j] for i < m, j < n: the n x m
 // transpose of the m x n matrix in src. With AVX-512 it gathers 16 rows of
-// src per row of dst; otherwise it copies 16 x 16 blocks, so that each row
-// of dst is written a cache line at a time (row strides of a multiple of
-// 4 KiB otherwise keep evicting the lines being written).
+// src per row of dst, with AVX2 it transposes 8 x 8 blocks in registers;
+// otherwise it copies 16 x 16 blocks, so that each row of dst is written a
+// cache line at a time (row strides of a multiple of 4 KiB otherwise keep
+// evicting the lines being written).
 func Transpose(dst []float32, ldd int, src []float32, lds, m, n int) {
 	if m <= 0 || n <= 0 {
 		return
@@ -25,7 +26,28 @@ func Transpose(dst []float32, ldd int, src []float32, lds, m, n int) {
 		}
 		return
 	}
+	if hasAVX2 {
+		transposeAVX2(dst, ldd, src, lds, m, n)
+		return
+	}
 	transposeGo(dst, ldd, src, lds, m, n)
+}
+
+// transposeAVX2 is Transpose by 8 x 8 blocks in registers, the edges of
+// fewer than 8 rows or columns by the Go loop; the arguments are checked.
+func transposeAVX2(dst []float32, ldd int, src []float32, lds, m, n int) {
+	m8, n8 := m&^7, n&^7
+	if n8 > 0 {
+		for i := 0; i < m8; i += 8 {
+			transpose8AVX2(&dst[i], &src[i*lds], lds, ldd, n8)
+		}
+	}
+	if n8 < n && m8 > 0 {
+		transposeGo(dst[n8*ldd:], ldd, src[n8:], lds, m8, n-n8)
+	}
+	if m8 < m {
+		transposeGo(dst[m8:], ldd, src[m8*lds:], lds, m-m8, n)
+	}
 }
 
 func transposeGo(dst []float32, ldd int, src []float32, lds, m, n int) {

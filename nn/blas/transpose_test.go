@@ -11,9 +11,12 @@ import (
 func TestTranspose(t *testing.T) {
 	rng := rand.New(rand.NewPCG(30, 31))
 	paths := map[string]func(dst []float32, ldd int, src []float32, lds, m, n int){"exported": Transpose, "go": transposeGo}
+	if hasAVX2 {
+		paths["avx2"] = transposeAVX2
+	}
 	for name, tr := range paths {
-		for _, m := range []int{1, 3, 15, 16, 17, 33, 1024} {
-			for _, n := range []int{1, 7, 16, 28, 29} {
+		for _, m := range []int{1, 3, 8, 15, 16, 17, 33, 1024} {
+			for _, n := range []int{1, 7, 8, 16, 28, 29} {
 				lds, ldd := n+m%3, m+n%5
 				src := fillPadded(rng, m, n, lds, -1)
 				dst := make([]float32, n*ldd)

@@ -1,7 +1,10 @@
-// Command kernelgen writes kernel_amd64.s, the AVX-512 GEMM micro-kernels of
-// package blas: blocks of 1 to 12 rows x 32 columns of C held in up to 24 zmm
-// registers, and 1 to 3 rows x 64 columns. Unrolled by hand that is 1,700 lines of near-identical
-// assembly, so it is generated.
+// Command kernelgen writes the GEMM micro-kernels of package blas:
+// kernel_amd64.s, the AVX-512 family (blocks of 1 to 12 rows x 32 columns of
+// C held in up to 24 zmm registers, and 1 to 3 rows x 64 columns), and
+// kernel_avx2_amd64.s, the AVX2+FMA family (1 to 6 rows x 16 columns in up
+// to 12 ymm registers, 1 x 64 and 2 or 3 x 32; see avx2.go). Unrolled by
+// hand that is thousands of lines of near-identical assembly, so it is
+// generated.
 //
 // Run it through go generate in nn/blas.
 package main
@@ -15,9 +18,13 @@ import (
 )
 
 func main() {
-	out := flag.String("out", "kernel_amd64.s", "file to write")
+	out := flag.String("out", "kernel_amd64.s", "file to write the AVX-512 kernels to")
+	outAVX2 := flag.String("avx2", "kernel_avx2_amd64.s", "file to write the AVX2 kernels to")
 	flag.Parse()
 	if err := os.WriteFile(*out, []byte(Kernel()), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*outAVX2, []byte(KernelAVX2()), 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
