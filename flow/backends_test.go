@@ -19,6 +19,11 @@ func TestBackendsAgree(t *testing.T) {
 	} else {
 		t.Logf("AVX-512 path not compared: %v", err)
 	}
+	if g, err := blas.NewAVX2(1); err == nil {
+		fast = append(fast, g)
+	} else {
+		t.Logf("AVX2 path not compared: %v", err)
+	}
 	if ob, err := blas.LoadOpenBLAS(1); err == nil {
 		fast = append(fast, ob)
 	} else if os.Getenv("HEPFLOW_REQUIRE_OPENBLAS") == "1" {

@@ -94,7 +94,12 @@ func TestMADEFastPathMatchesReference(t *testing.T) {
 			backends = append(backends, g)
 		}
 	} else {
-		t.Log("no AVX-512 on this machine: the span-skipping path is not tested")
+		t.Log("no AVX-512 on this machine: its span-skipping path is not tested")
+	}
+	for _, threads := range []int{1, 3} {
+		if g, err := blas.NewAVX2(threads); err == nil {
+			backends = append(backends, g)
+		}
 	}
 	if o, err := blas.LoadOpenBLAS(1); err == nil {
 		backends = append(backends, o)

@@ -56,6 +56,9 @@ func gemmBackends(t *testing.T) []blas.Gemm {
 	if g, err := blas.NewAVX512(1); err == nil {
 		gs = append(gs, g)
 	}
+	if g, err := blas.NewAVX2(1); err == nil {
+		gs = append(gs, g)
+	}
 	if g, err := blas.LoadOpenBLAS(1); err == nil {
 		gs = append(gs, g)
 	} else if os.Getenv("HEPFLOW_REQUIRE_OPENBLAS") == "1" {

@@ -19,6 +19,13 @@ type transformCase struct {
 	// fdStep is the float32 finite-difference step of the log-det check (0:
 	// 1e-2); a spline's bins can be narrower than 1e-2.
 	fdStep float64
+	// rtTol is the round trip's tolerance on x (0: 1e-5). A spline's
+	// inverse is ill-conditioned where its slope f' is small: float32 z
+	// carries 6e-8 relative error, so x carries 6e-8/f', and the scrambled
+	// splines here have slopes down to ~1e-2 (with errors compounded
+	// through the next coordinates' conditioners): 1e-4. The exact float64
+	// round trip of the map alone is tested to 1e-9 (TestSplineProperties).
+	rtTol float64
 }
 
 func mafCase(d int, act nn.Activation) transformCase {
@@ -40,6 +47,7 @@ func nsfCase(d, bins int, bound float64, act nn.Activation) transformCase {
 		name:   fmt.Sprintf("nsf/D=%d/K=%d/B=%g/%s", d, bins, bound, act.Name()),
 		smooth: act.Name() != "relu",
 		fdStep: 1e-3,
+		rtTol:  1e-4,
 		build: func(seed uint64) Transform {
 			sp, err := NewRQSpline(bins, bound)
 			if err != nil {
@@ -116,8 +124,12 @@ func TestRoundTrip(t *testing.T) {
 			ldL, ldD := make([]float64, rows), make([]float64, rows)
 			tr.ToLatent(z, x, rows, ldL)
 			tr.ToData(back, z, rows, ldD)
+			tol := tc.rtTol
+			if tol == 0 {
+				tol = 1e-5
+			}
 			for i := range x {
-				if !near(float64(back[i]), float64(x[i]), 1e-5, 1e-5) {
+				if !near(float64(back[i]), float64(x[i]), tol, tol) {
 					t.Fatalf("entry %d: ToData(ToLatent(x)) = %g, x = %g", i, back[i], x[i])
 				}
 			}

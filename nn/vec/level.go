@@ -6,7 +6,7 @@ import (
 )
 
 // EnvCPU names the environment variable that caps the CPU feature level of
-// hepflow's own kernels, this package's and nn/blas's AVX-512 GEMM:
+// hepflow's own kernels, this package's and nn/blas's AVX-512 and AVX2 GEMMs:
 //
 //	HEPFLOW_CPU=avx512   no cap (the same as unset or empty)
 //	HEPFLOW_CPU=avx2     AVX2 assembly only, as on a CPU without AVX-512
