@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"hepflow/nn"
 )
 
 // Layer holds the structural constants of one transform of a built flow:
@@ -48,19 +50,9 @@ func (f *Flow) Structure() ([]Layer, error) {
 	for i, t := range f.Transforms {
 		switch t := t.(type) {
 		case *MAF:
-			hidden := make([]int, len(t.made.Layers)-1)
-			for l := range hidden {
-				hidden[l] = t.made.Layers[l].Out
-			}
-			in, hid, _ := MADEDegrees(t.d, hidden, 2)
-			out = append(out, Layer{Type: "maf", Params: strings.TrimSuffix(t.made.Layers[0].W.Name, ".0.w"), InputDegrees: in, HiddenDegrees: hid})
+			out = append(out, madeLayer("maf", t.made, t.d))
 		case *NSF:
-			hidden := make([]int, len(t.made.Layers)-1)
-			for l := range hidden {
-				hidden[l] = t.made.Layers[l].Out
-			}
-			in, hid, _ := MADEDegrees(t.d, hidden, 2)
-			out = append(out, Layer{Type: "nsf", Params: strings.TrimSuffix(t.made.Layers[0].W.Name, ".0.w"), InputDegrees: in, HiddenDegrees: hid})
+			out = append(out, madeLayer("nsf", t.made, t.d))
 		case *Permutation:
 			out = append(out, Layer{Type: "permutation", Perm: t.Perm()})
 		case *Coupling:
@@ -74,6 +66,17 @@ func (f *Flow) Structure() ([]Layer, error) {
 		}
 	}
 	return out, nil
+}
+
+// madeLayer is the stored structure of an autoregressive block: its MADE's
+// input and hidden degrees (they do not depend on the outputs per coordinate).
+func madeLayer(typ string, made *nn.MLP, d int) Layer {
+	hidden := make([]int, len(made.Layers)-1)
+	for l := range hidden {
+		hidden[l] = made.Layers[l].Out
+	}
+	in, hid, _ := MADEDegrees(d, hidden, 2)
+	return Layer{Type: typ, Params: strings.TrimSuffix(made.Layers[0].W.Name, ".0.w"), InputDegrees: in, HiddenDegrees: hid}
 }
 
 // activeMask returns a coupling layer's mask as Build's []bool.
