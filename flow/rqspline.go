@@ -50,6 +50,8 @@ func NewRQSpline(k int, bound float64) (RQSpline, error) {
 	return RQSpline{K: k, B: bound}, nil
 }
 
+var _ CoordMap = RQSpline{}
+
 // ParamsPerCoord implements CoordMap: K widths, K heights, K-1 derivatives.
 func (s RQSpline) ParamsPerCoord() int { return 3*s.K - 1 }
 

@@ -42,11 +42,6 @@ type Unscored struct {
 // Total is the number of unscored events.
 func (u Unscored) Total() int { return u.UnseenLevel + u.NotFinite }
 
-// Add returns the sum of two counts.
-func (u Unscored) Add(v Unscored) Unscored {
-	return Unscored{UnseenLevel: u.UnseenLevel + v.UnseenLevel, NotFinite: u.NotFinite + v.NotFinite}
-}
-
 // String says what the counts mean, for messages.
 func (u Unscored) String() string {
 	switch {

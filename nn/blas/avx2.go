@@ -62,26 +62,6 @@ func NewAVX2(threads int) (*Go, error) {
 	return g, nil
 }
 
-// planAVX2 is plan for the AVX2 kernels: tiles are whole micro-blocks.
-func (g *Go) planAVX2(m, n, k int) tilePlan {
-	p := tilePlan{mc: min(roundUp(m, avx2MR), avx2MCMax), nc: min(roundUp(n, avx2NR), avx2NCMax), kc: min(k, avx2KCMax)}
-	if g.threads == 1 || m*n*k < parMinWork {
-		return p
-	}
-	want := 2 * g.threads
-	for ceilDiv(m, p.mc)*ceilDiv(n, p.nc) < want {
-		switch {
-		case p.mc > avx2MR:
-			p.mc = max(avx2MR, roundUp(ceilDiv(p.mc, 2), avx2MR))
-		case p.nc > avx2NR:
-			p.nc = max(avx2NR, roundUp(ceilDiv(p.nc, 2), avx2NR))
-		default:
-			return p
-		}
-	}
-	return p
-}
-
 // avx2Mask is the mask argument of the kernels for a block of w of its
 // cols columns: nil for a whole block.
 func avx2Mask(w, cols int) *int32 {

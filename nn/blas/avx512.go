@@ -45,19 +45,21 @@ func NewAVX512(threads int) (*Go, error) {
 	return g, nil
 }
 
-// planAVX is plan for the AVX-512 kernel: tiles are whole micro-blocks.
-func (g *Go) planAVX(m, n, k int) tilePlan {
-	p := tilePlan{mc: min(roundUp(m, avxMR), avxMCMax), nc: min(roundUp(n, avxNR), avxNCMax), kc: min(k, avxKCMax)}
+// planKernel is plan for the assembly kernels: tiles are whole mr x nr
+// micro-blocks, at most mcMax x ncMax, k in slices of at most kcMax; with
+// several threads tiles are halved until there are two per thread.
+func (g *Go) planKernel(m, n, k, mr, nr, mcMax, ncMax, kcMax int) tilePlan {
+	p := tilePlan{mc: min(roundUp(m, mr), mcMax), nc: min(roundUp(n, nr), ncMax), kc: min(k, kcMax)}
 	if g.threads == 1 || m*n*k < parMinWork {
 		return p
 	}
 	want := 2 * g.threads
 	for ceilDiv(m, p.mc)*ceilDiv(n, p.nc) < want {
 		switch {
-		case p.mc > avxMR:
-			p.mc = max(avxMR, roundUp(ceilDiv(p.mc, 2), avxMR))
-		case p.nc > avxNR:
-			p.nc = max(avxNR, roundUp(ceilDiv(p.nc, 2), avxNR))
+		case p.mc > mr:
+			p.mc = max(mr, roundUp(ceilDiv(p.mc, 2), mr))
+		case p.nc > nr:
+			p.nc = max(nr, roundUp(ceilDiv(p.nc, 2), nr))
 		default:
 			return p
 		}

@@ -161,10 +161,10 @@ type tilePlan struct{ mc, nc, kc int }
 // even out the load.
 func (g *Go) plan(m, n, k int) tilePlan {
 	if g.avx {
-		return g.planAVX(m, n, k)
+		return g.planKernel(m, n, k, avxMR, avxNR, avxMCMax, avxNCMax, avxKCMax)
 	}
 	if g.avx2 {
-		return g.planAVX2(m, n, k)
+		return g.planKernel(m, n, k, avx2MR, avx2NR, avx2MCMax, avx2NCMax, avx2KCMax)
 	}
 	p := tilePlan{mc: min(m, mcMax), nc: min(n, ncMax), kc: min(k, kcMax)}
 	if g.threads == 1 || m*n*k < parMinWork {
