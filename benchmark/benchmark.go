@@ -87,12 +87,12 @@ func Run(ctx context.Context, c Config, g blas.Gemm, workers int) (Result, error
 		switch c.Mode {
 		case "train":
 			nn.ZeroGrad(params)
-			f.NLLGrad(x, nil, b, float64(b))
+			f.NLLGrad(x, nil, nil, b, float64(b))
 			opt.Step()
 		case "logprob":
-			f.LogProb(lp, x, b)
+			f.LogProb(lp, x, nil, b)
 		case "sample":
-			f.Sample(out, b, rng)
+			f.Sample(out, nil, b, rng)
 		}
 	}
 	switch c.Mode {

@@ -22,7 +22,7 @@ func TestTrainingStepAllocations(t *testing.T) {
 		x := randBatch(rand.New(rand.NewPCG(1, 1)), 256, 8)
 		opt := nn.NewAdam(f.Params(), 1e-3, 0)
 		ps := f.Params()
-		step := func() { nn.ZeroGrad(ps); f.NLLGrad(x, nil, 256, 256); opt.Step() }
+		step := func() { nn.ZeroGrad(ps); f.NLLGrad(x, nil, nil, 256, 256); opt.Step() }
 		step()
 		// One closure per call, and per extra worker its goroutine and closure.
 		limit := float64(1 + 2*(workers-1))

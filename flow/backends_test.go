@@ -45,8 +45,8 @@ func backendsAgree(t *testing.T, ob blas.Gemm) {
 		rows := 300
 		x := randBatch(rand.New(rand.NewPCG(3, 3)), rows, 7)
 		la, lb := make([]float64, rows), make([]float64, rows)
-		a.LogProb(la, x, rows)
-		b.LogProb(lb, x, rows)
+		a.LogProb(la, x, nil, rows)
+		b.LogProb(lb, x, nil, rows)
 		for r := range la {
 			if !near(la[r], lb[r], 1e-5, 1e-5) {
 				t.Fatalf("%s: log p[%d] %g (Go) vs %g (%s)", kind, r, la[r], lb[r], ob.Name())
@@ -54,8 +54,8 @@ func backendsAgree(t *testing.T, ob blas.Gemm) {
 		}
 		nn.ZeroGrad(a.Params())
 		nn.ZeroGrad(b.Params())
-		a.NLLGrad(x, nil, rows, float64(rows))
-		b.NLLGrad(x, nil, rows, float64(rows))
+		a.NLLGrad(x, nil, nil, rows, float64(rows))
+		b.NLLGrad(x, nil, nil, rows, float64(rows))
 		pa, pb := a.Params(), b.Params()
 		for i := range pa {
 			for k := range pa[i].Grad {
@@ -65,8 +65,8 @@ func backendsAgree(t *testing.T, ob blas.Gemm) {
 			}
 		}
 		sa, sb := make([]float32, rows*7), make([]float32, rows*7)
-		a.Sample(sa, rows, rand.New(rand.NewPCG(4, 4)))
-		b.Sample(sb, rows, rand.New(rand.NewPCG(4, 4)))
+		a.Sample(sa, nil, rows, rand.New(rand.NewPCG(4, 4)))
+		b.Sample(sb, nil, rows, rand.New(rand.NewPCG(4, 4)))
 		for i := range sa {
 			if !near(float64(sa[i]), float64(sb[i]), 1e-4, 1e-5) {
 				t.Fatalf("%s: sample[%d] %g (Go) vs %g (%s)", kind, i, sa[i], sb[i], ob.Name())

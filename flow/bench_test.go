@@ -41,7 +41,7 @@ func BenchmarkStandardMAF(b *testing.B) {
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					nn.ZeroGrad(ps)
-					f.NLLGrad(x, nil, 512, 512)
+					f.NLLGrad(x, nil, nil, 512, 512)
 					opt.Step()
 				}
 				b.ReportMetric(float64(512*b.N)/b.Elapsed().Seconds(), "events/s")
@@ -53,7 +53,7 @@ func BenchmarkStandardMAF(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					f.LogProb(lp, x, 4096)
+					f.LogProb(lp, x, nil, 4096)
 				}
 				b.ReportMetric(float64(4096*b.N)/b.Elapsed().Seconds(), "events/s")
 			})
@@ -64,7 +64,7 @@ func BenchmarkStandardMAF(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					f.Sample(x, 4096, rng)
+					f.Sample(x, nil, 4096, rng)
 				}
 				b.ReportMetric(float64(4096*b.N)/b.Elapsed().Seconds(), "events/s")
 			})

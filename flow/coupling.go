@@ -8,32 +8,39 @@ import (
 	"hepflow/nn/blas"
 )
 
-// Coupling is a RealNVP affine coupling: the passive coordinates pass through
-// unchanged, and each active coordinate is mapped as z = (x - mu) * exp(-alpha)
-// with (mu, alpha) predicted by an MLP from the passive ones. Both directions
-// take one network pass.
+// Coupling is a coupling block (RealNVP's with the affine map, Durkan et
+// al.'s spline coupling with the rational-quadratic one): the passive
+// coordinates pass through unchanged, and each active coordinate is mapped
+// by a CoordMap whose parameters an MLP predicts from the context and the
+// passive coordinates. Both directions take one network pass.
 type Coupling struct {
 	d       int
+	ctx     int
 	active  []int // transformed coordinates
 	passive []int // conditioning coordinates
 	net     *nn.MLP
-	m       affine
+	m       CoordMap
 	g       blas.Gemm
 
-	rows  int
-	xp    []float32 // passive inputs gathered, rows x len(passive)
-	out   []float32 // mu (A) then a (A) per row
-	alpha []float32
-	scale []float32
-	za    []float32 // active outputs of the latest ToLatent
-	gout  []float32
-	gxp   []float32
+	rows     int
+	in       []float32 // conditioner input rows [context, passive]
+	out      []float32 // map parameters, P*A per row
+	xa, za   []float32 // active coordinates of the latest ToLatent
+	dxa, dza []float32 // active coordinates of the latest ToData
+	gza, gxa []float32
+	gout     []float32
+	gin      []float32
 }
 
-// NewCoupling returns a coupling whose active coordinates are those with
-// mask[i] true. Both halves must be non-empty.
-func NewCoupling(name string, mask []bool, hidden []int, act nn.Activation, g blas.Gemm, rng *rand.Rand) (*Coupling, error) {
-	c := &Coupling{d: len(mask), m: affine{c: DefaultScaleBound}, g: g}
+// NewCoupling returns an affine coupling whose active coordinates are those
+// with mask[i] true, with ctx context inputs. Both halves must be non-empty.
+func NewCoupling(name string, mask []bool, ctx int, hidden []int, act nn.Activation, g blas.Gemm, rng *rand.Rand) (*Coupling, error) {
+	return NewCouplingMap(name, mask, ctx, hidden, act, NewAffine(DefaultScaleBound), g, rng)
+}
+
+// NewCouplingMap returns a coupling of the per-coordinate map m.
+func NewCouplingMap(name string, mask []bool, ctx int, hidden []int, act nn.Activation, m CoordMap, g blas.Gemm, rng *rand.Rand) (*Coupling, error) {
+	c := &Coupling{d: len(mask), ctx: ctx, m: m, g: g}
 	for i, a := range mask {
 		if a {
 			c.active = append(c.active, i)
@@ -44,7 +51,10 @@ func NewCoupling(name string, mask []bool, hidden []int, act nn.Activation, g bl
 	if len(c.active) == 0 || len(c.passive) == 0 {
 		return nil, fmt.Errorf("coupling %s: mask must leave both halves non-empty (%d features; a coupling needs at least 2)", name, len(mask))
 	}
-	sizes := append(append([]int{len(c.passive)}, hidden...), 2*len(c.active))
+	if ctx < 0 {
+		return nil, fmt.Errorf("coupling %s: negative context size %d", name, ctx)
+	}
+	sizes := append(append([]int{ctx + len(c.passive)}, hidden...), m.ParamsPerCoord()*len(c.active))
 	net, err := nn.NewMLP(name, sizes, nil, act, rng)
 	if err != nil {
 		return nil, err
@@ -76,6 +86,12 @@ func RandomMask(d int, rng *rand.Rand) []bool {
 // Dim implements Transform.
 func (c *Coupling) Dim() int { return c.d }
 
+// ContextDim is the number of context inputs.
+func (c *Coupling) ContextDim() int { return c.ctx }
+
+// Map is the coupling's per-coordinate map.
+func (c *Coupling) Map() CoordMap { return c.m }
+
 // Params implements Transform.
 func (c *Coupling) Params() []*nn.Param { return c.net.Params() }
 
@@ -92,100 +108,92 @@ func (c *Coupling) ensure(rows int) {
 	if rows <= c.rows {
 		return
 	}
-	na, np := len(c.active), len(c.passive)
-	c.xp = make([]float32, rows*np)
-	c.out = make([]float32, rows*2*na)
-	c.alpha = make([]float32, rows*na)
-	c.scale = make([]float32, rows*na)
-	c.za = make([]float32, rows*na)
-	c.gout = make([]float32, rows*2*na)
-	c.gxp = make([]float32, rows*np)
+	na, ni := len(c.active), c.ctx+len(c.passive)
+	p := c.m.ParamsPerCoord()
+	c.in = make([]float32, rows*ni)
+	c.out = make([]float32, rows*p*na)
+	c.xa, c.za = make([]float32, rows*na), make([]float32, rows*na)
+	c.dxa, c.dza = make([]float32, rows*na), make([]float32, rows*na)
+	c.gza, c.gxa = make([]float32, rows*na), make([]float32, rows*na)
+	c.gout = make([]float32, rows*p*na)
+	c.gin = make([]float32, rows*ni)
 	c.rows = rows
 }
 
-func (c *Coupling) condition(src []float32, rows int) {
-	np := len(c.passive)
+// condition runs the conditioner on the context and the passive
+// coordinates of src and gathers src's active coordinates into dst.
+func (c *Coupling) condition(dst, src, ctx []float32, rows int) {
+	nc, np, na := c.ctx, len(c.passive), len(c.active)
+	ni := nc + np
 	for r := 0; r < rows; r++ {
 		row := src[r*c.d:]
-		dst := c.xp[r*np : r*np+np]
+		in := c.in[r*ni : (r+1)*ni]
+		copy(in[:nc], ctx[r*nc:(r+1)*nc])
 		for k, j := range c.passive {
-			dst[k] = row[j]
+			in[nc+k] = row[j]
+		}
+		a := dst[r*na : (r+1)*na]
+		for k, j := range c.active {
+			a[k] = row[j]
 		}
 	}
-	c.net.Forward(c.g, c.out, c.xp[:rows*np], rows)
+	c.net.Forward(c.g, c.out, c.in[:rows*ni], rows)
+}
+
+// scatter writes rows of the passive coordinates of src and the active ones
+// of a (rows x A) into dst.
+func (c *Coupling) scatter(dst, src, a []float32, rows int) {
+	na := len(c.active)
+	for r := 0; r < rows; r++ {
+		s, t := src[r*c.d:(r+1)*c.d], dst[r*c.d:(r+1)*c.d]
+		for _, j := range c.passive {
+			t[j] = s[j]
+		}
+		for k, j := range c.active {
+			t[j] = a[r*na+k]
+		}
+	}
 }
 
 // ToLatent implements Transform.
-func (c *Coupling) ToLatent(z, x []float32, rows int, logdet []float64) {
+func (c *Coupling) ToLatent(z, x, ctx []float32, rows int, logdet []float64) {
 	c.ensure(rows)
-	c.condition(x, rows)
-	na := len(c.active)
-	c.m.alphasRows(c.alpha, c.scale, c.out, na, rows, -1)
-	for r := 0; r < rows; r++ {
-		xr, zr := x[r*c.d:r*c.d+c.d], z[r*c.d:r*c.d+c.d]
-		for _, j := range c.passive {
-			zr[j] = xr[j]
-		}
-		o := c.out[2*na*r:]
-		al, sc := c.alpha[r*na:(r+1)*na], c.scale[r*na:(r+1)*na]
-		var sum float64
-		for k, j := range c.active {
-			zr[j] = (xr[j] - o[k]) * sc[k]
-			c.za[r*na+k] = zr[j]
-			sum += float64(al[k])
-		}
-		logdet[r] -= sum
-	}
+	c.condition(c.xa, x, ctx, rows)
+	c.m.Latent(c.za, c.xa, c.out, len(c.active), rows, logdet)
+	c.scatter(z, x, c.za, rows)
 }
 
 // Backward implements Transform.
 func (c *Coupling) Backward(gx, gz []float32, gld []float64, rows int) {
-	na, np := len(c.active), len(c.passive)
+	na, ni := len(c.active), c.ctx+len(c.passive)
 	for r := 0; r < rows; r++ {
-		gzr := gz[r*c.d:]
-		o := c.gout[2*na*r:]
-		gl := float32(gld[r])
 		for k, j := range c.active {
-			i := r*na + k
-			o[k] = -gzr[j] * c.scale[i]
-			o[na+k] = (-gzr[j]*c.za[i] - gl) * c.m.dAlpha(c.alpha[i])
+			c.gza[r*na+k] = gz[r*c.d+j]
 		}
 	}
 	if gx == nil {
-		c.net.Backward(c.g, nil, c.gout[:rows*2*na], rows)
+		c.m.Backward(nil, c.gout, c.gza, gld, na, rows)
+		c.net.Backward(c.g, nil, c.gout[:rows*c.m.ParamsPerCoord()*na], rows)
 		return
 	}
-	c.net.Backward(c.g, c.gxp[:rows*np], c.gout[:rows*2*na], rows)
+	c.m.Backward(c.gxa, c.gout, c.gza, gld, na, rows)
+	c.net.Backward(c.g, c.gin[:rows*ni], c.gout[:rows*c.m.ParamsPerCoord()*na], rows)
 	for r := 0; r < rows; r++ {
 		gzr, gxr := gz[r*c.d:r*c.d+c.d], gx[r*c.d:r*c.d+c.d]
 		for k, j := range c.passive {
-			gxr[j] = gzr[j] + c.gxp[r*np+k]
+			gxr[j] = gzr[j] + c.gin[r*ni+c.ctx+k]
 		}
 		for k, j := range c.active {
-			gxr[j] = gzr[j] * c.scale[r*na+k]
+			gxr[j] = c.gxa[r*na+k]
 		}
 	}
 }
 
 // ToData implements Transform: the passive half is known, so one pass of the
 // conditioner gives every active coordinate's parameters.
-func (c *Coupling) ToData(x, z []float32, rows int, logdet []float64) {
+func (c *Coupling) ToData(x, z, ctx []float32, rows int, logdet []float64) {
 	c.ensure(rows)
-	c.condition(z, rows)
-	na := len(c.active)
-	c.m.alphasRows(c.alpha, c.scale, c.out, na, rows, 1)
-	for r := 0; r < rows; r++ {
-		xr, zr := x[r*c.d:r*c.d+c.d], z[r*c.d:r*c.d+c.d]
-		for _, j := range c.passive {
-			xr[j] = zr[j]
-		}
-		o := c.out[2*na*r:]
-		al, sc := c.alpha[r*na:(r+1)*na], c.scale[r*na:(r+1)*na]
-		var sum float64
-		for k, j := range c.active {
-			xr[j] = zr[j]*sc[k] + o[k]
-			sum += float64(al[k])
-		}
-		logdet[r] += sum
-	}
+	c.condition(c.dza, z, ctx, rows)
+	c.m.Data(c.dxa, c.dza, c.out, len(c.active), rows, logdet)
+	c.scatter(x, z, c.dxa, rows)
 }

@@ -16,14 +16,14 @@ func ExampleBuild() {
 		return
 	}
 	x := make([]float32, 4*3)
-	f.Sample(x, 4, rand.New(rand.NewPCG(1, 2)))
+	f.Sample(x, nil, 4, rand.New(rand.NewPCG(1, 2)))
 	lp := make([]float64, 4)
-	f.LogProb(lp, x, 4)
+	f.LogProb(lp, x, nil, 4)
 
 	z, ld := make([]float32, 4*3), make([]float64, 4)
-	f.ToLatent(z, x, 4, ld)
+	f.ToLatent(z, x, nil, 4, ld)
 	back, ld2 := make([]float32, 4*3), make([]float64, 4)
-	f.ToData(back, z, 4, ld2)
+	f.ToData(back, z, nil, 4, ld2)
 	worst := float32(0)
 	for i := range x {
 		worst = max(worst, abs32(back[i]-x[i]))

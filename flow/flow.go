@@ -20,10 +20,13 @@ const densityRows = 192
 
 // Flow is a composition of transforms on top of a base distribution:
 // z = T_K(...T_1(x)), log p(x) = log p_base(z) + sum_k log|det dT_k|.
+// A conditional flow (ContextDim() > 0) models p(x | c): every method takes
+// the context rows c (rows x ContextDim(), aligned with x), nil otherwise.
 // It owns the buffers between transforms and is not safe for concurrent use.
 type Flow struct {
 	Transforms []Transform
 	Base       Base
+	ctx        int // context inputs per event
 
 	spec   *Spec       // set by Build; replicas are built from it
 	gemm   blas.Gemm   // the backend of spec's transforms
@@ -40,18 +43,38 @@ type Flow struct {
 	lp     []float64
 }
 
-// New composes transforms (applied in order in the ToLatent direction) over base.
+// New composes transforms (applied in order in the ToLatent direction) over
+// base. The flow's context size is that of its conditioned transforms
+// (those with a ContextDim method), which must agree.
 func New(base Base, ts ...Transform) (*Flow, error) {
+	ctx := -1
 	for i, t := range ts {
 		if t.Dim() != base.Dim() {
 			return nil, fmt.Errorf("flow: transform %d has %d features, base has %d", i, t.Dim(), base.Dim())
 		}
+		if c, ok := t.(interface{ ContextDim() int }); ok {
+			if ctx >= 0 && c.ContextDim() != ctx {
+				return nil, fmt.Errorf("flow: transform %d takes %d context inputs, an earlier one %d", i, c.ContextDim(), ctx)
+			}
+			ctx = c.ContextDim()
+		}
 	}
-	return &Flow{Transforms: ts, Base: base}, nil
+	return &Flow{Transforms: ts, Base: base, ctx: max(ctx, 0)}, nil
 }
 
 // Dim is the number of features.
 func (f *Flow) Dim() int { return f.Base.Dim() }
+
+// ContextDim is the number of context inputs per event (0: unconditional).
+func (f *Flow) ContextDim() int { return f.ctx }
+
+// crows returns the context rows from row start on (nil without context).
+func (f *Flow) crows(c []float32, start int) []float32 {
+	if f.ctx == 0 {
+		return nil
+	}
+	return c[start*f.ctx:]
+}
 
 // Params returns every trainable tensor, in a fixed order. The list is
 // built once (the transforms are fixed at construction), so the training
@@ -83,25 +106,26 @@ func (f *Flow) ensure(rows int) {
 
 // toLatent runs every transform and returns the latent batch (a Flow buffer)
 // with the summed log-det in f.logdet.
-func (f *Flow) toLatent(x []float32, rows int) []float32 {
+func (f *Flow) toLatent(x, c []float32, rows int) []float32 {
 	f.ensure(rows)
 	n := rows * f.Dim()
 	clear(f.logdet[:rows])
 	in := x[:n]
 	for k, t := range f.Transforms {
 		out := f.bufs[k][:n]
-		t.ToLatent(out, in, rows, f.logdet)
+		t.ToLatent(out, in, c, rows, f.logdet)
 		in = out
 	}
 	return in
 }
 
-// ToLatent writes z for x and adds the total log|det dz/dx| to logdet.
-func (f *Flow) ToLatent(z, x []float32, rows int, logdet []float64) {
+// ToLatent writes z for x given context c and adds the total log|det dz/dx|
+// to logdet.
+func (f *Flow) ToLatent(z, x, c []float32, rows int, logdet []float64) {
 	for start := 0; start < rows; start += densityRows {
 		m := min(densityRows, rows-start)
 		d := f.Dim()
-		lat := f.toLatent(x[start*d:], m)
+		lat := f.toLatent(x[start*d:], f.crows(c, start), m)
 		copy(z[start*d:(start+m)*d], lat)
 		for r := 0; r < m; r++ {
 			logdet[start+r] += f.logdet[r]
@@ -110,11 +134,11 @@ func (f *Flow) ToLatent(z, x []float32, rows int, logdet []float64) {
 }
 
 // logProb is LogProb on this worker alone.
-func (f *Flow) logProb(dst []float64, x []float32, rows int) {
+func (f *Flow) logProb(dst []float64, x, c []float32, rows int) {
 	d := f.Dim()
 	for start := 0; start < rows; start += densityRows {
 		m := min(densityRows, rows-start)
-		z := f.toLatent(x[start*d:], m)
+		z := f.toLatent(x[start*d:], f.crows(c, start), m)
 		f.Base.LogProb(dst[start:start+m], z, m)
 		for r := 0; r < m; r++ {
 			dst[start+r] += f.logdet[r]
@@ -128,15 +152,16 @@ func (f *Flow) logProb(dst []float64, x []float32, rows int) {
 // sample the standard MAF ~15% faster than 192, couplings ~20% slower).
 func (f *Flow) dataRows() int {
 	for _, t := range f.Transforms {
-		if _, ok := t.(*MAF); ok {
+		if _, ok := t.(*Autoregressive); ok {
 			return ChunkRows
 		}
 	}
 	return densityRows
 }
 
-// ToData maps z to x and adds the total log|det dx/dz| to logdet.
-func (f *Flow) ToData(x, z []float32, rows int, logdet []float64) {
+// ToData maps z to x given context c and adds the total log|det dx/dz| to
+// logdet.
+func (f *Flow) ToData(x, z, c []float32, rows int, logdet []float64) {
 	d := f.Dim()
 	chunk := f.dataRows()
 	for start := 0; start < rows; start += chunk {
@@ -149,7 +174,7 @@ func (f *Flow) ToData(x, z []float32, rows int, logdet []float64) {
 			if k == 0 {
 				out = x[start*d : start*d+n]
 			}
-			f.Transforms[k].ToData(out, in, m, logdet[start:start+m])
+			f.Transforms[k].ToData(out, in, f.crows(c, start), m, logdet[start:start+m])
 			in = out
 		}
 		if len(f.Transforms) == 0 {
@@ -159,7 +184,7 @@ func (f *Flow) ToData(x, z []float32, rows int, logdet []float64) {
 }
 
 // sampleAndLogProb is SampleAndLogProb on this worker alone.
-func (f *Flow) sampleAndLogProb(x []float32, logp []float64, rows int, rng *rand.Rand) {
+func (f *Flow) sampleAndLogProb(x, c []float32, logp []float64, rows int, rng *rand.Rand) {
 	d := f.Dim()
 	for start := 0; start < rows; start += ChunkRows {
 		m := min(ChunkRows, rows-start)
@@ -172,7 +197,7 @@ func (f *Flow) sampleAndLogProb(x []float32, logp []float64, rows int, rng *rand
 			f.Base.LogProb(logp[start:start+m], z, m)
 		}
 		// ToData writes into bufs and x only, so z in g1 stays intact.
-		f.ToData(x[start*d:(start+m)*d], z, m, ld)
+		f.ToData(x[start*d:(start+m)*d], z, f.crows(c, start), m, ld)
 		if logp != nil {
 			for r := 0; r < m; r++ {
 				logp[start+r] -= ld[r]
@@ -182,12 +207,12 @@ func (f *Flow) sampleAndLogProb(x []float32, logp []float64, rows int, rng *rand
 }
 
 // nll is NLL on this worker alone.
-func (f *Flow) nll(x []float32, w []float64, rows int, norm float64) float64 {
+func (f *Flow) nll(x, c []float32, w []float64, rows int, norm float64) float64 {
 	d := f.Dim()
 	var s float64
 	for start := 0; start < rows; start += densityRows {
 		m := min(densityRows, rows-start)
-		z := f.toLatent(x[start*d:], m)
+		z := f.toLatent(x[start*d:], f.crows(c, start), m)
 		f.Base.LogProb(f.lp[:m], z, m)
 		for r := 0; r < m; r++ {
 			v := -(f.lp[r] + f.logdet[r])
@@ -201,10 +226,10 @@ func (f *Flow) nll(x []float32, w []float64, rows int, norm float64) float64 {
 }
 
 // nllGrad is NLLGrad on this worker alone.
-func (f *Flow) nllGrad(x []float32, w []float64, rows int, norm float64) float64 {
+func (f *Flow) nllGrad(x, c []float32, w []float64, rows int, norm float64) float64 {
 	d := f.Dim()
 	n := rows * d
-	z := f.toLatent(x, rows)
+	z := f.toLatent(x, c, rows)
 	f.Base.LogProb(f.lp[:rows], z, rows)
 	f.Base.GradLogProb(f.g1[:n], z, rows)
 	var loss float64

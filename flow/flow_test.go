@@ -31,8 +31,8 @@ func TestNLLGradMatchesFiniteDifferences(t *testing.T) {
 			x := randBatch(rng, rows, 4)
 			w := []float64{1, 0.5, -0.3, 2, 1, 0.7}
 			nn.ZeroGrad(f.Params())
-			loss := f.NLLGrad(x, w, rows, 4.2)
-			if got := f.NLL(x, w, rows, 4.2); !near(got, loss, 1e-6, 1e-6) {
+			loss := f.NLLGrad(x, nil, w, rows, 4.2)
+			if got := f.NLL(x, nil, w, rows, 4.2); !near(got, loss, 1e-6, 1e-6) {
 				t.Fatalf("NLL %g != NLLGrad's loss %g", got, loss)
 			}
 			const h = 1e-2
@@ -44,9 +44,9 @@ func TestNLLGradMatchesFiniteDifferences(t *testing.T) {
 					}
 					old := p.Value[i]
 					p.Value[i] = old + h
-					lp := f.NLL(x, w, rows, 4.2)
+					lp := f.NLL(x, nil, w, rows, 4.2)
 					p.Value[i] = old - h
-					lm := f.NLL(x, w, rows, 4.2)
+					lm := f.NLL(x, nil, w, rows, 4.2)
 					p.Value[i] = old
 					fd := (lp - lm) / (2 * h)
 					if !near(float64(p.Grad[i]), fd, 2e-2, 2e-3) {
@@ -72,8 +72,8 @@ func TestSampleLogProbConsistent(t *testing.T) {
 		rows := 5000 // more than one chunk
 		x := make([]float32, rows*5)
 		lp1, lp2 := make([]float64, rows), make([]float64, rows)
-		f.SampleAndLogProb(x, lp1, rows, rand.New(rand.NewPCG(1, 1)))
-		f.LogProb(lp2, x, rows)
+		f.SampleAndLogProb(x, nil, lp1, rows, rand.New(rand.NewPCG(1, 1)))
+		f.LogProb(lp2, x, nil, rows)
 		for r := range lp1 {
 			if !near(lp1[r], lp2[r], 1e-4, 1e-4) {
 				t.Fatalf("%s row %d: sampling says log p = %g, LogProb says %g", kind, r, lp1[r], lp2[r])

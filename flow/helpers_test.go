@@ -15,8 +15,9 @@ func randBatch(rng *rand.Rand, rows, d int) []float32 {
 	return x
 }
 
-// fdLogAbsDet returns log|det dz/dx| of row r by central differences of t.ToLatent.
-func fdLogAbsDet(t Transform, x []float32, r int, h float64) float64 {
+// fdLogAbsDet returns log|det dz/dx| of row r (context row c) by central
+// differences of t.ToLatent.
+func fdLogAbsDet(t Transform, x, c []float32, r int, h float64) float64 {
 	d := t.Dim()
 	row := append([]float32(nil), x[r*d:r*d+d]...)
 	J := mat.NewDense(d, d, nil)
@@ -28,8 +29,8 @@ func fdLogAbsDet(t Transform, x []float32, r int, h float64) float64 {
 		xp[j] += float32(h)
 		xm[j] -= float32(h)
 		hj := float64(xp[j]) - float64(xm[j]) // the step float32 really took
-		t.ToLatent(zp, xp, 1, ld)
-		t.ToLatent(zm, xm, 1, ld)
+		t.ToLatent(zp, xp, c, 1, ld)
+		t.ToLatent(zm, xm, c, 1, ld)
 		for i := 0; i < d; i++ {
 			J.Set(i, j, (float64(zp[i])-float64(zm[i]))/hj)
 		}

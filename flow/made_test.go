@@ -17,7 +17,7 @@ func TestMADEAutoregressive(t *testing.T) {
 	for _, d := range []int{1, 2, 3, 7} {
 		t.Run(fmt.Sprintf("D=%d", d), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(d), 1))
-			made, err := NewMADE("m", d, []int{max(2*d, 4), max(2*d, 4)}, 2, nn.Tanh{}, rng)
+			made, err := NewMADE("m", d, 0, []int{max(2*d, 4), max(2*d, 4)}, 2, nn.Tanh{}, rng)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,11 +49,11 @@ func TestMADEAutoregressive(t *testing.T) {
 }
 
 func TestMADEMaskDegrees(t *testing.T) {
-	in, hid, out := MADEDegrees(4, []int{7}, 2)
+	in, hid, out := MADEDegrees(4, 0, []int{7}, 2)
 	if fmt.Sprint(in) != "[1 2 3 4]" || fmt.Sprint(hid[0]) != "[1 1 1 2 2 3 3]" || fmt.Sprint(out) != "[1 2 3 4 1 2 3 4]" {
 		t.Fatalf("degrees: in %v hidden %v out %v", in, hid, out)
 	}
-	masks := MADEMasks(4, []int{7}, 2)
+	masks := MADEMasks(4, 0, []int{7}, 2)
 	// hidden unit 5 (degree 3) sees inputs 1..3; output 3 (dimension 4) sees
 	// hidden degree <= 3, output 2 (dimension 3) only degree <= 2.
 	if masks[0][0*7+5] != 1 || masks[0][2*7+5] != 1 || masks[0][3*7+5] != 0 {
@@ -106,7 +106,7 @@ func TestMADEFastPathMatchesReference(t *testing.T) {
 	}
 	pure := blas.NewGo(1)
 
-	_, degHid, degOut := MADEDegrees(d, hidden, 2)
+	_, degHid, degOut := MADEDegrees(d, 0, hidden, 2)
 	degs := append([][]int{make([]int, d)}, degHid...)
 	for i := range degs[0] {
 		degs[0][i] = i + 1
@@ -115,7 +115,7 @@ func TestMADEFastPathMatchesReference(t *testing.T) {
 
 	for _, act := range []nn.Activation{nn.ReLU{}, nn.Tanh{}} {
 		rng := rand.New(rand.NewPCG(28, 128))
-		made, err := NewMADE("m", d, hidden, 2, act, rng)
+		made, err := NewMADE("m", d, 0, hidden, 2, act, rng)
 		if err != nil {
 			t.Fatal(err)
 		}

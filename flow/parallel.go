@@ -110,17 +110,19 @@ func (f *Flow) each(rows, unit int, fn func(w *Flow, i, lo, hi int)) {
 	wg.Wait()
 }
 
-// LogProb writes log p(x) for each row of x. The values do not depend on the
-// number of workers.
-func (f *Flow) LogProb(dst []float64, x []float32, rows int) {
+// LogProb writes log p(x | c) for each row of x (c nil for an unconditional
+// flow). The values do not depend on the number of workers.
+func (f *Flow) LogProb(dst []float64, x, c []float32, rows int) {
 	d := f.Dim()
-	f.each(rows, densityRows, func(w *Flow, _, lo, hi int) { w.logProb(dst[lo:hi], x[lo*d:hi*d], hi-lo) })
+	f.each(rows, densityRows, func(w *Flow, _, lo, hi int) {
+		w.logProb(dst[lo:hi], x[lo*d:hi*d], f.crows(c, lo), hi-lo)
+	})
 }
 
 // NLL returns sum_r w_r * (-log p(x_r)) / norm, with w nil meaning unit
 // weights; it computes no gradients. Used for validation losses. Each row's
 // term does not depend on the number of workers (their sum's rounding does).
-func (f *Flow) NLL(x []float32, w []float64, rows int, norm float64) float64 {
+func (f *Flow) NLL(x, c []float32, w []float64, rows int, norm float64) float64 {
 	d := f.Dim()
 	parts := f.partSums()
 	f.each(rows, densityRows, func(fw *Flow, i, lo, hi int) {
@@ -128,7 +130,7 @@ func (f *Flow) NLL(x []float32, w []float64, rows int, norm float64) float64 {
 		if w != nil {
 			wp = w[lo:hi]
 		}
-		parts[i] = fw.nll(x[lo*d:hi*d], wp, hi-lo, norm)
+		parts[i] = fw.nll(x[lo*d:hi*d], f.crows(c, lo), wp, hi-lo, norm)
 	})
 	var s float64
 	for _, v := range parts {
@@ -143,7 +145,7 @@ func (f *Flow) NLL(x []float32, w []float64, rows int, norm float64) float64 {
 // negative-weight batches keep a fixed scale). Returns L. With several
 // workers each computes its part of the rows and their gradients are summed
 // in worker order, so a run is reproducible for a given number of workers.
-func (f *Flow) NLLGrad(x []float32, w []float64, rows int, norm float64) float64 {
+func (f *Flow) NLLGrad(x, c []float32, w []float64, rows int, norm float64) float64 {
 	d := f.Dim()
 	parts := f.partSums()
 	// Even parts (unit 1) balance the load; each worker runs its part as one
@@ -157,7 +159,7 @@ func (f *Flow) NLLGrad(x []float32, w []float64, rows int, norm float64) float64
 		if w != nil {
 			wp = w[lo:hi]
 		}
-		parts[i] = fw.nllGrad(x[lo*d:hi*d], wp, hi-lo, norm)
+		parts[i] = fw.nllGrad(x[lo*d:hi*d], f.crows(c, lo), wp, hi-lo, norm)
 	})
 	main := f.Params()
 	for i := 1; i < used; i++ {
@@ -175,10 +177,11 @@ func (f *Flow) NLLGrad(x []float32, w []float64, rows int, norm float64) float64
 	return s
 }
 
-// SampleAndLogProb draws rows events into x and writes their log p(x) into
-// logp (which may be nil). The events depend on rng and rows only, not on the
-// number of workers.
-func (f *Flow) SampleAndLogProb(x []float32, logp []float64, rows int, rng *rand.Rand) {
+// SampleAndLogProb draws rows events into x, event r from p(x | c_r) for a
+// conditional flow, and writes their log-density into logp (which may be
+// nil). The events depend on rng, c and rows only, not on the number of
+// workers.
+func (f *Flow) SampleAndLogProb(x, c []float32, logp []float64, rows int, rng *rand.Rand) {
 	nb := (rows + sampleBlock - 1) / sampleBlock
 	rngs := make([]*rand.Rand, nb)
 	for i := range rngs {
@@ -198,14 +201,14 @@ func (f *Flow) SampleAndLogProb(x []float32, logp []float64, rows int, rng *rand
 				if logp != nil {
 					lp = logp[lo:hi]
 				}
-				w.sampleAndLogProb(x[lo*d:hi*d], lp, hi-lo, rngs[b])
+				w.sampleAndLogProb(x[lo*d:hi*d], f.crows(c, lo), lp, hi-lo, rngs[b])
 			}
 		}()
 	}
 	wg.Wait()
 }
 
-// Sample draws rows events into x (see SampleAndLogProb).
-func (f *Flow) Sample(x []float32, rows int, rng *rand.Rand) {
-	f.SampleAndLogProb(x, nil, rows, rng)
+// Sample draws rows events into x given context c (see SampleAndLogProb).
+func (f *Flow) Sample(x, c []float32, rows int, rng *rand.Rand) {
+	f.SampleAndLogProb(x, c, nil, rows, rng)
 }

@@ -115,8 +115,8 @@ func workersAgree(t *testing.T, g blas.Gemm, kind string, rows int) {
 	}
 	nn.ZeroGrad(one.Params())
 	nn.ZeroGrad(many.Params())
-	l1 := one.NLLGrad(x, w, rows, 300)
-	l2 := many.NLLGrad(x, w, rows, 300)
+	l1 := one.NLLGrad(x, nil, w, rows, 300)
+	l2 := many.NLLGrad(x, nil, w, rows, 300)
 	if !near(l1, l2, 1e-9, 1e-9) {
 		t.Fatalf("%s, %d rows: loss %g with one worker, %g with three", kind, rows, l1, l2)
 	}
@@ -129,20 +129,20 @@ func workersAgree(t *testing.T, g blas.Gemm, kind string, rows int) {
 		}
 	}
 	lp1, lp2 := make([]float64, rows), make([]float64, rows)
-	one.LogProb(lp1, x, rows)
-	many.LogProb(lp2, x, rows)
+	one.LogProb(lp1, x, nil, rows)
+	many.LogProb(lp2, x, nil, rows)
 	for r := range lp1 {
 		if lp1[r] != lp2[r] {
 			t.Fatalf("%s, %d rows: log p[%d] %v vs %v", kind, rows, r, lp1[r], lp2[r])
 		}
 	}
-	n1, n2 := one.NLL(x, w, rows, 300), many.NLL(x, w, rows, 300)
+	n1, n2 := one.NLL(x, nil, w, rows, 300), many.NLL(x, nil, w, rows, 300)
 	if !near(n1, n2, 1e-13, 1e-13) {
 		t.Fatalf("%s, %d rows: NLL %v with one worker, %v with three", kind, rows, n1, n2)
 	}
 	s1, s2 := make([]float32, 3000*6), make([]float32, 3000*6)
-	one.Sample(s1, 3000, rand.New(rand.NewPCG(4, 4)))
-	many.Sample(s2, 3000, rand.New(rand.NewPCG(4, 4)))
+	one.Sample(s1, nil, 3000, rand.New(rand.NewPCG(4, 4)))
+	many.Sample(s2, nil, 3000, rand.New(rand.NewPCG(4, 4)))
 	for i := range s1 {
 		if s1[i] != s2[i] {
 			t.Fatalf("%s: sample[%d] %g vs %g: events depend on the number of workers", kind, i, s1[i], s2[i])

@@ -63,10 +63,10 @@ func gatherRows(dst, src []float32, idx []int, rows int) {
 }
 
 // ToLatent implements Transform.
-func (p *Permutation) ToLatent(z, x []float32, rows int, _ []float64) { gatherRows(z, x, p.perm, rows) }
+func (p *Permutation) ToLatent(z, x, _ []float32, rows int, _ []float64) { gatherRows(z, x, p.perm, rows) }
 
 // ToData implements Transform.
-func (p *Permutation) ToData(x, z []float32, rows int, _ []float64) { gatherRows(x, z, p.inv, rows) }
+func (p *Permutation) ToData(x, z, _ []float32, rows int, _ []float64) { gatherRows(x, z, p.inv, rows) }
 
 // Backward implements Transform.
 func (p *Permutation) Backward(gx, gz []float32, _ []float64, rows int) {

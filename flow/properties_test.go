@@ -15,6 +15,7 @@ import (
 type transformCase struct {
 	name   string
 	smooth bool // activation differentiable everywhere: finite differences apply
+	ctx    int  // context inputs per event
 	build  func(seed uint64) Transform
 	// fdStep is the float32 finite-difference step of the log-det check (0:
 	// 1e-2); a spline's bins can be narrower than 1e-2.
@@ -28,12 +29,18 @@ type transformCase struct {
 	rtTol float64
 }
 
-func mafCase(d int, act nn.Activation) transformCase {
+// context returns the case's context rows for a batch (empty without one).
+func (tc transformCase) context(seed uint64, rows int) []float32 {
+	return randBatch(rand.New(rand.NewPCG(seed, 0xc0)), rows, tc.ctx)
+}
+
+func mafCase(d, ctx int, act nn.Activation) transformCase {
 	return transformCase{
-		name:   fmt.Sprintf("maf/D=%d/%s", d, act.Name()),
+		name:   fmt.Sprintf("maf/D=%d/ctx=%d/%s", d, ctx, act.Name()),
 		smooth: act.Name() != "relu",
+		ctx:    ctx,
 		build: func(seed uint64) Transform {
-			b, err := NewMAF("m", d, []int{16, 16}, act, testGemm(), rand.New(rand.NewPCG(seed, 1)))
+			b, err := NewMAF("m", d, ctx, []int{16, 16}, act, testGemm(), rand.New(rand.NewPCG(seed, 1)))
 			if err != nil {
 				panic(err)
 			}
@@ -42,18 +49,23 @@ func mafCase(d int, act nn.Activation) transformCase {
 	}
 }
 
-func nsfCase(d, bins int, bound float64, act nn.Activation) transformCase {
+func testSpline(bins int, bound float64) RQSpline {
+	sp, err := NewRQSpline(bins, bound)
+	if err != nil {
+		panic(err)
+	}
+	return sp
+}
+
+func nsfCase(d, ctx, bins int, bound float64, act nn.Activation) transformCase {
 	return transformCase{
-		name:   fmt.Sprintf("nsf/D=%d/K=%d/B=%g/%s", d, bins, bound, act.Name()),
+		name:   fmt.Sprintf("nsf/D=%d/ctx=%d/K=%d/B=%g/%s", d, ctx, bins, bound, act.Name()),
 		smooth: act.Name() != "relu",
+		ctx:    ctx,
 		fdStep: 1e-3,
 		rtTol:  1e-4,
 		build: func(seed uint64) Transform {
-			sp, err := NewRQSpline(bins, bound)
-			if err != nil {
-				panic(err)
-			}
-			b, err := NewNSF("n", d, []int{16, 16}, act, sp, testGemm(), rand.New(rand.NewPCG(seed, 4)))
+			b, err := NewNSF("n", d, ctx, []int{16, 16}, act, testSpline(bins, bound), testGemm(), rand.New(rand.NewPCG(seed, 4)))
 			if err != nil {
 				panic(err)
 			}
@@ -62,33 +74,49 @@ func nsfCase(d, bins int, bound float64, act nn.Activation) transformCase {
 	}
 }
 
-func couplingCase(d int, random bool, act nn.Activation) transformCase {
-	return transformCase{
-		name:   fmt.Sprintf("coupling/D=%d/random=%v/%s", d, random, act.Name()),
+// couplingCase is an affine coupling, or with bins > 0 a spline coupling.
+func couplingCase(d, ctx int, random bool, act nn.Activation, bins int) transformCase {
+	tc := transformCase{
+		name:   fmt.Sprintf("coupling/D=%d/ctx=%d/random=%v/%s", d, ctx, random, act.Name()),
 		smooth: act.Name() != "relu",
+		ctx:    ctx,
 		build: func(seed uint64) Transform {
 			rng := rand.New(rand.NewPCG(seed, 2))
 			mask := AlternatingMask(d, 1)
 			if random {
 				mask = RandomMask(d, rand.New(rand.NewPCG(7, 7)))
 			}
-			c, err := NewCoupling("c", mask, []int{16, 16}, act, testGemm(), rng)
+			var m CoordMap = NewAffine(DefaultScaleBound)
+			if bins > 0 {
+				m = NewSplineMap(testSpline(bins, 3))
+			}
+			c, err := NewCouplingMap("c", mask, ctx, []int{16, 16}, act, m, testGemm(), rng)
 			if err != nil {
 				panic(err)
 			}
 			return c
 		},
 	}
+	if bins > 0 {
+		tc.name = fmt.Sprintf("nsf-coupling/D=%d/ctx=%d/K=%d/random=%v/%s", d, ctx, bins, random, act.Name())
+		tc.fdStep, tc.rtTol = 1e-3, 1e-4
+	}
+	return tc
 }
 
 // allTransforms is the one table every generic property runs on.
 func allTransforms() []transformCase {
 	cases := []transformCase{
-		mafCase(1, nn.Tanh{}), mafCase(2, nn.Tanh{}), mafCase(5, nn.Tanh{}),
-		mafCase(5, nn.ELU{}), mafCase(5, nn.SiLU{}), mafCase(6, nn.ReLU{}),
-		nsfCase(1, 8, 5, nn.Tanh{}), nsfCase(3, 8, 5, nn.Tanh{}), nsfCase(5, 4, 2, nn.SiLU{}), nsfCase(4, 8, 3, nn.ReLU{}),
-		couplingCase(2, false, nn.Tanh{}), couplingCase(5, false, nn.SiLU{}),
-		couplingCase(6, true, nn.ELU{}), couplingCase(5, false, nn.ReLU{}),
+		mafCase(1, 0, nn.Tanh{}), mafCase(2, 0, nn.Tanh{}), mafCase(5, 0, nn.Tanh{}),
+		mafCase(5, 0, nn.ELU{}), mafCase(5, 0, nn.SiLU{}), mafCase(6, 0, nn.ReLU{}),
+		mafCase(1, 2, nn.Tanh{}), mafCase(5, 3, nn.SiLU{}), mafCase(4, 1, nn.ReLU{}),
+		nsfCase(1, 0, 8, 5, nn.Tanh{}), nsfCase(3, 0, 8, 5, nn.Tanh{}), nsfCase(5, 0, 4, 2, nn.SiLU{}), nsfCase(4, 0, 8, 3, nn.ReLU{}),
+		nsfCase(1, 1, 8, 3, nn.Tanh{}), nsfCase(4, 2, 5, 3, nn.SiLU{}),
+		couplingCase(2, 0, false, nn.Tanh{}, 0), couplingCase(5, 0, false, nn.SiLU{}, 0),
+		couplingCase(6, 0, true, nn.ELU{}, 0), couplingCase(5, 0, false, nn.ReLU{}, 0),
+		couplingCase(5, 2, false, nn.Tanh{}, 0), couplingCase(3, 1, true, nn.ReLU{}, 0),
+		couplingCase(2, 0, false, nn.Tanh{}, 8), couplingCase(5, 0, true, nn.SiLU{}, 6),
+		couplingCase(5, 2, false, nn.Tanh{}, 8), couplingCase(4, 1, false, nn.ReLU{}, 4),
 		{name: "reverse/D=5", smooth: true, build: func(uint64) Transform { return Reverse(5) }},
 		{name: "random-perm/D=7", smooth: true, build: func(s uint64) Transform {
 			return RandomPermutation(7, rand.New(rand.NewPCG(s, 3)))
@@ -120,26 +148,54 @@ func TestRoundTrip(t *testing.T) {
 			rng := rand.New(rand.NewPCG(5, 5))
 			rows, d := 64, tr.Dim()
 			x := randBatch(rng, rows, d)
+			cb := tc.context(1, rows)
 			z, back := make([]float32, rows*d), make([]float32, rows*d)
 			ldL, ldD := make([]float64, rows), make([]float64, rows)
-			tr.ToLatent(z, x, rows, ldL)
-			tr.ToData(back, z, rows, ldD)
+			tr.ToLatent(z, x, cb, rows, ldL)
+			tr.ToData(back, z, cb, rows, ldD)
 			tol := tc.rtTol
 			if tol == 0 {
 				tol = 1e-5
 			}
+			flat := make([]bool, rows) // rows with an entry the map is nearly flat at
 			for i := range x {
-				if !near(float64(back[i]), float64(x[i]), tol, tol) {
-					t.Fatalf("entry %d: ToData(ToLatent(x)) = %g, x = %g", i, back[i], x[i])
+				if near(float64(back[i]), float64(x[i]), tol, tol) {
+					continue
+				}
+				flat[i/d] = true
+				// Where the map is nearly flat, float32 z cannot pin x
+				// down: z's rounding (6e-8 relative, a few ulp after the
+				// map) moves x by that over the slope dz_i/dx_i (the
+				// Jacobian's diagonal: the map's f', since no parameter
+				// of coordinate i depends on x_i). Allow that, no more.
+				slope := diagSlope(tr, x, cb, rows, i, z[i])
+				allow := tol + 4*6e-8*math.Max(1, math.Abs(float64(z[i])))/slope
+				if !near(float64(back[i]), float64(x[i]), 0, allow) {
+					t.Fatalf("entry %d: ToData(ToLatent(x)) = %g, x = %g (slope %.3g allows %.3g)", i, back[i], x[i], slope, allow)
 				}
 			}
+			// ToData's log-det is minus ToLatent's at the point it returns.
+			again, ldB := make([]float32, rows*d), make([]float64, rows)
+			tr.ToLatent(again, back, cb, rows, ldB)
 			for r := range ldL {
-				if !near(ldL[r], -ldD[r], 1e-5, 1e-5) {
+				if !near(ldB[r], -ldD[r], 1e-5, 1e-5) {
+					t.Fatalf("row %d: log-dets %g of ToLatent(ToData(z)) and %g of ToData do not cancel", r, ldB[r], ldD[r])
+				}
+				if !flat[r] && !near(ldL[r], -ldD[r], 1e-5, 1e-5) {
 					t.Fatalf("row %d: log-dets %g and %g do not cancel", r, ldL[r], ldD[r])
 				}
 			}
 		})
 	}
+}
+
+// diagSlope is |dz_i/dx_i| at x by a one-sided difference (zi = z[i] at x).
+func diagSlope(tr Transform, x, cb []float32, rows, i int, zi float32) float64 {
+	xp := append([]float32(nil), x...)
+	xp[i] += 1e-3
+	zp, ld := make([]float32, len(x)), make([]float64, rows)
+	tr.ToLatent(zp, xp, cb, rows, ld)
+	return math.Abs(float64(zp[i]-zi)) / float64(xp[i]-x[i])
 }
 
 func TestLogDetMatchesFiniteDifferences(t *testing.T) {
@@ -153,15 +209,16 @@ func TestLogDetMatchesFiniteDifferences(t *testing.T) {
 			rng := rand.New(rand.NewPCG(6, 6))
 			rows, d := 8, tr.Dim()
 			x := randBatch(rng, rows, d)
+			cb := tc.context(2, rows)
 			z, ld := make([]float32, rows*d), make([]float64, rows)
-			tr.ToLatent(z, x, rows, ld)
+			tr.ToLatent(z, x, cb, rows, ld)
 			nonzero := false
 			step := tc.fdStep
 			if step == 0 {
 				step = 1e-2
 			}
 			for r := 0; r < rows; r++ {
-				fd := fdLogAbsDet(tr, x, r, step)
+				fd := fdLogAbsDet(tr, x, cb[r*tc.ctx:(r+1)*tc.ctx], r, step)
 				if !near(ld[r], fd, 1e-3, 2e-4) {
 					t.Errorf("row %d: log|det| = %.6g, finite differences give %.6g", r, ld[r], fd)
 				}
@@ -176,10 +233,10 @@ func TestLogDetMatchesFiniteDifferences(t *testing.T) {
 
 // lossOf is L = sum(G*z) + sum(c*logdet), a generic scalar that exercises
 // both outputs of ToLatent.
-func lossOf(tr Transform, x []float32, rows int, G []float32, c []float64) float64 {
+func lossOf(tr Transform, x, cb []float32, rows int, G []float32, c []float64) float64 {
 	d := tr.Dim()
 	z, ld := make([]float32, rows*d), make([]float64, rows)
-	tr.ToLatent(z, x, rows, ld)
+	tr.ToLatent(z, x, cb, rows, ld)
 	var s float64
 	for i := range z {
 		s += float64(G[i]) * float64(z[i])
@@ -201,6 +258,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, 7))
 			rows, d := 4, tr.Dim()
 			x := randBatch(rng, rows, d)
+			cb := tc.context(3, rows)
 			G := randBatch(rng, rows, d)
 			c := make([]float64, rows)
 			for r := range c {
@@ -209,18 +267,21 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 			// Analytic gradients.
 			nn.ZeroGrad(tr.Params())
 			z, ld := make([]float32, rows*d), make([]float64, rows)
-			tr.ToLatent(z, x, rows, ld)
+			tr.ToLatent(z, x, cb, rows, ld)
 			gx := make([]float32, rows*d)
 			tr.Backward(gx, G, c, rows)
-			const h = 1e-2
+			h := float32(tc.fdStep)
+			if h == 0 {
+				h = 1e-2
+			}
 			check := func(what string, v *float32, an float64) {
 				old := *v
 				*v = old + h
-				lp := lossOf(tr, x, rows, G, c)
+				lp := lossOf(tr, x, cb, rows, G, c)
 				*v = old - h
-				lm := lossOf(tr, x, rows, G, c)
+				lm := lossOf(tr, x, cb, rows, G, c)
 				*v = old
-				fd := (lp - lm) / (2 * h)
+				fd := (lp - lm) / (2 * float64(h))
 				if !near(an, fd, 2e-2, 2e-3) {
 					t.Errorf("%s: backward gives %.6g, finite differences %.6g", what, an, fd)
 				}
@@ -250,7 +311,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 // chain-rule factor dalpha/da = 1 - tanh^2(a/c) is far from 1. (With scramble
 // alone |a| ~ 0.5, 1 - tanh^2 > 0.99, and a check cannot tell the factor from
 // 1.) The hidden layers are untouched.
-func saturateScales(t *testing.T, tr Transform, x []float32, rows int) {
+func saturateScales(t *testing.T, tr Transform, x, cb []float32, rows int) {
 	ps := tr.Params()
 	if len(ps) == 0 {
 		return
@@ -259,7 +320,7 @@ func saturateScales(t *testing.T, tr Transform, x []float32, rows int) {
 	if ref.spline != nil {
 		return // no log-scales; scramble already makes the splines far from the identity
 	}
-	_, _, raw, _ := ref.toLatent(to64(x), rows)
+	_, _, raw, _ := ref.toLatent(to64(x), to64(cb), rows)
 	var ss float64
 	for _, a := range raw {
 		ss += a * a
@@ -315,10 +376,11 @@ func TestGradientsMatchFloat64Reference(t *testing.T) {
 			if ref := newRef64(t, tr); ref.net != nil {
 				kinks = ref.net.act == "relu"
 			}
-			var x []float32
+			var x, cb []float32
 			for try := 0; ; try++ {
 				x = randBatch(rng, rows, d)
-				_, _, _, pre := newRef64(t, tr).toLatent(to64(x), rows)
+				cb = tc.context(uint64(4+try), rows) // units fed by the context alone need it redrawn too
+				_, _, _, pre := newRef64(t, tr).toLatent(to64(x), to64(cb), rows)
 				if !kinks || minAbs(pre) > kinkMargin {
 					break
 				}
@@ -326,7 +388,7 @@ func TestGradientsMatchFloat64Reference(t *testing.T) {
 					t.Fatalf("no input batch with every pre-activation %g away from a ReLU kink", kinkMargin)
 				}
 			}
-			saturateScales(t, tr, x, rows)
+			saturateScales(t, tr, x, cb, rows)
 			G := randBatch(rng, rows, d)
 			c := make([]float64, rows)
 			for r := range c {
@@ -334,7 +396,8 @@ func TestGradientsMatchFloat64Reference(t *testing.T) {
 			}
 			ref := newRef64(t, tr)
 			x64 := to64(x)
-			z64, ld64, raw, pre := ref.toLatent(x64, rows)
+			c64 := to64(cb)
+			z64, ld64, raw, pre := ref.toLatent(x64, c64, rows)
 			if len(raw) > 0 {
 				// The check must see dalpha/da: make sure it is far from 1.
 				var sum, hi float64
@@ -349,7 +412,7 @@ func TestGradientsMatchFloat64Reference(t *testing.T) {
 
 			nn.ZeroGrad(tr.Params())
 			z, ld := make([]float32, rows*d), make([]float64, rows)
-			tr.ToLatent(z, x, rows, ld)
+			tr.ToLatent(z, x, cb, rows, ld)
 			var zScale float64
 			for _, v := range z64 {
 				zScale = math.Max(zScale, math.Abs(v))
@@ -375,9 +438,9 @@ func TestGradientsMatchFloat64Reference(t *testing.T) {
 				for i := range v {
 					old := v[i]
 					v[i] = old + h
-					lp, pp := ref.loss(x64, rows, G, c)
+					lp, pp := ref.loss(x64, c64, rows, G, c)
 					v[i] = old - h
-					lm, pm := ref.loss(x64, rows, G, c)
+					lm, pm := ref.loss(x64, c64, rows, G, c)
 					v[i] = old
 					if kinks && max(maxDiff(pp, pre), maxDiff(pm, pre)) > kinkMargin/2 {
 						t.Fatalf("%s[%d]: the difference step moves a pre-activation by more than %g", what, i, kinkMargin/2)
@@ -420,14 +483,19 @@ func TestRowsAreIndependent(t *testing.T) {
 			rng := rand.New(rand.NewPCG(8, 8))
 			rows, d := 16, tr.Dim()
 			x := randBatch(rng, rows, d)
+			cb := tc.context(5, rows)
 			z1, l1 := make([]float32, rows*d), make([]float64, rows)
-			tr.ToLatent(z1, x, rows, l1)
+			tr.ToLatent(z1, x, cb, rows, l1)
 			x2 := append([]float32(nil), x...)
 			for j := 0; j < d; j++ {
 				x2[5*d+j] += 1.5
 			}
+			c2 := append([]float32(nil), cb...)
+			for j := 0; j < tc.ctx; j++ {
+				c2[5*tc.ctx+j] -= 0.7
+			}
 			z2, l2 := make([]float32, rows*d), make([]float64, rows)
-			tr.ToLatent(z2, x2, rows, l2)
+			tr.ToLatent(z2, x2, c2, rows, l2)
 			for r := 0; r < rows; r++ {
 				if r == 5 {
 					continue
@@ -469,10 +537,11 @@ func TestSaveLoadIdentity(t *testing.T) {
 			rng := rand.New(rand.NewPCG(9, 9))
 			rows, d := 32, a.Dim()
 			x := randBatch(rng, rows, d)
+			cb := tc.context(6, rows)
 			za, zb := make([]float32, rows*d), make([]float32, rows*d)
 			la, lb := make([]float64, rows), make([]float64, rows)
-			a.ToLatent(za, x, rows, la)
-			b.ToLatent(zb, x, rows, lb)
+			a.ToLatent(za, x, cb, rows, la)
+			b.ToLatent(zb, x, cb, rows, lb)
 			for i := range za {
 				if za[i] != zb[i] {
 					t.Fatalf("z[%d]: %g before save, %g after load", i, za[i], zb[i])
@@ -484,5 +553,54 @@ func TestSaveLoadIdentity(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestContextChangesTheMap guards against a conditioner that silently drops
+// its context (a peer library's D=1 flows did): changing one row's context
+// alone must change that row's z or log-det, in both directions, D=1
+// included.
+func TestContextChangesTheMap(t *testing.T) {
+	n := 0
+	for _, tc := range allTransforms() {
+		if tc.ctx == 0 {
+			continue
+		}
+		n++
+		t.Run(tc.name, func(t *testing.T) {
+			tr := tc.build(7)
+			scramble(tr, 7)
+			rows, d := 8, tr.Dim()
+			x := randBatch(rand.New(rand.NewPCG(10, 10)), rows, d)
+			cb := tc.context(7, rows)
+			c2 := append([]float32(nil), cb...)
+			c2[3*tc.ctx] += 1
+			z1, z2 := make([]float32, rows*d), make([]float32, rows*d)
+			l1, l2 := make([]float64, rows), make([]float64, rows)
+			tr.ToLatent(z1, x, cb, rows, l1)
+			tr.ToLatent(z2, x, c2, rows, l2)
+			changed := func(a, b []float32, la, lb []float64) bool {
+				for j := 0; j < d; j++ {
+					if math.Abs(float64(a[3*d+j]-b[3*d+j])) > 1e-3 {
+						return true
+					}
+				}
+				return math.Abs(la[3]-lb[3]) > 1e-3
+			}
+			if !changed(z1, z2, l1, l2) {
+				t.Errorf("ToLatent: a new context left row 3's z %v and log-det %g unchanged", z1[3*d:4*d], l1[3])
+			}
+			x1, x2 := make([]float32, rows*d), make([]float32, rows*d)
+			clear(l1)
+			clear(l2)
+			tr.ToData(x1, x, cb, rows, l1)
+			tr.ToData(x2, x, c2, rows, l2)
+			if !changed(x1, x2, l1, l2) {
+				t.Errorf("ToData: a new context left row 3's x and log-det unchanged")
+			}
+		})
+	}
+	if n < 6 {
+		t.Fatalf("only %d conditional cases in the table", n)
 	}
 }

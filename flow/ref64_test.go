@@ -180,38 +180,45 @@ func (m *mlp64) backward(x []float64, pre, post [][]float64, gout []float64, row
 }
 
 // ref64 is a transform's ToLatent in float64. A conditioned transform reads
-// the coordinates cond into its network, whose output row is (mu, a) for the
-// coordinates act in that order, and maps each of them as
-// z = (x - mu) exp(-c tanh(a/c)); the other coordinates pass through. A
-// permutation just reorders.
+// its context and then the coordinates cond into its network, whose output
+// row holds the map parameters of the coordinates act in that order
+// (parameter-major), and maps each of them, affinely as
+// z = (x - mu) exp(-c tanh(a/c)) or by the spline; the other coordinates
+// pass through. A permutation just reorders.
 type ref64 struct {
 	d         int
+	nctx      int
 	net       *mlp64
 	cond, act []int
 	c         float64
 	perm      []int
-	spline    *RQSpline // an nsf block: the network's output row is the spline parameters
+	spline    *RQSpline // a spline map (else affine)
 }
 
 // newRef64 builds the reference of tr from its current weights.
 func newRef64(t testing.TB, tr Transform) *ref64 {
 	t.Helper()
+	mapOf := func(r *ref64, m CoordMap) *ref64 {
+		switch m := m.(type) {
+		case *Affine:
+			r.c = float64(m.c)
+		case *SplineMap:
+			sp := m.Spline()
+			r.spline = &sp
+		default:
+			t.Fatalf("no float64 reference for map %T", m)
+		}
+		return r
+	}
 	switch v := tr.(type) {
-	case *MAF:
+	case *Autoregressive:
 		all := make([]int, v.d)
 		for i := range all {
 			all[i] = i
 		}
-		return &ref64{d: v.d, net: newMLP64(v.made), cond: all, act: all, c: float64(v.m.c)}
+		return mapOf(&ref64{d: v.d, nctx: v.ctx, net: newMLP64(v.made), cond: all, act: all}, v.m)
 	case *Coupling:
-		return &ref64{d: v.d, net: newMLP64(v.net), cond: v.passive, act: v.active, c: float64(v.m.c)}
-	case *NSF:
-		all := make([]int, v.d)
-		for i := range all {
-			all[i] = i
-		}
-		sp := v.m
-		return &ref64{d: v.d, net: newMLP64(v.made), cond: all, act: all, spline: &sp}
+		return mapOf(&ref64{d: v.d, nctx: v.ctx, net: newMLP64(v.net), cond: v.passive, act: v.active}, v.m)
 	case *Permutation:
 		return &ref64{d: len(v.perm), perm: v.perm}
 	}
@@ -227,9 +234,10 @@ func (r *ref64) params() [][]float64 {
 	return r.net.params()
 }
 
-// toLatent returns z and log|det dz/dx| for rows of x, the raw log-scale
-// outputs a (rows x len(act)) and the conditioner's hidden pre-activations.
-func (r *ref64) toLatent(x []float64, rows int) (z, ld, raw []float64, pre [][]float64) {
+// toLatent returns z and log|det dz/dx| for rows of x with context rows cx,
+// the raw log-scale outputs a (rows x len(act), affine maps only) and the
+// conditioner's hidden pre-activations.
+func (r *ref64) toLatent(x, cx []float64, rows int) (z, ld, raw []float64, pre [][]float64) {
 	d := r.d
 	z, ld = make([]float64, rows*d), make([]float64, rows)
 	if r.net == nil {
@@ -240,20 +248,28 @@ func (r *ref64) toLatent(x []float64, rows int) (z, ld, raw []float64, pre [][]f
 		}
 		return z, ld, nil, nil
 	}
-	nc, n := len(r.cond), len(r.act)
+	nc, n := r.nctx+len(r.cond), len(r.act)
 	xin := make([]float64, rows*nc)
 	for i := 0; i < rows; i++ {
+		copy(xin[i*nc:], cx[i*r.nctx:(i+1)*r.nctx])
 		for k, j := range r.cond {
-			xin[i*nc+k] = x[i*d+j]
+			xin[i*nc+r.nctx+k] = x[i*d+j]
 		}
 	}
 	out, pre, _ := r.net.forward(xin, rows)
 	copy(z, x)
 	if r.spline != nil {
-		w := r.spline.ParamsPerCoord() * d
+		w := r.spline.ParamsPerCoord() * n
 		kn := r.spline.newKnots()
+		xa, za := make([]float64, n), make([]float64, n)
 		for i := 0; i < rows; i++ {
-			ld[i] = rqsForward(*r.spline, kn, z[i*d:(i+1)*d], x[i*d:(i+1)*d], out[i*w:(i+1)*w])
+			for k, j := range r.act {
+				xa[k] = x[i*d+j]
+			}
+			ld[i] = rqsForward(*r.spline, kn, za, xa, out[i*w:(i+1)*w])
+			for k, j := range r.act {
+				z[i*d+j] = za[k]
+			}
 		}
 		return z, ld, nil, pre
 	}
@@ -272,8 +288,8 @@ func (r *ref64) toLatent(x []float64, rows int) (z, ld, raw []float64, pre [][]f
 
 // loss is lossOf in float64, sum(G*z) + sum(c*logdet), with the hidden
 // pre-activations it went through.
-func (r *ref64) loss(x []float64, rows int, G []float32, c []float64) (float64, [][]float64) {
-	z, ld, _, pre := r.toLatent(x, rows)
+func (r *ref64) loss(x, cx []float64, rows int, G []float32, c []float64) (float64, [][]float64) {
+	z, ld, _, pre := r.toLatent(x, cx, rows)
 	var s float64
 	for i := range z {
 		s += float64(G[i]) * z[i]

@@ -50,9 +50,8 @@ func NewRQSpline(k int, bound float64) (RQSpline, error) {
 	return RQSpline{K: k, B: bound}, nil
 }
 
-var _ CoordMap = RQSpline{}
-
-// ParamsPerCoord implements CoordMap: K widths, K heights, K-1 derivatives.
+// ParamsPerCoord is the number of raw parameters per coordinate: K widths,
+// K heights, K-1 derivatives.
 func (s RQSpline) ParamsPerCoord() int { return 3*s.K - 1 }
 
 // knots are one coordinate's spline: knot positions in x and y (K+1 each)
@@ -188,23 +187,27 @@ func (kn *knots) local(k int) local {
 	return local{X: kn.cx[k], W: kn.cx[k+1] - kn.cx[k], Y: kn.cy[k], H: kn.cy[k+1] - kn.cy[k], D0: kn.d[k], D1: kn.d[k+1]}
 }
 
-// Forward implements CoordMap.
+// Forward maps one block of n = len(x) coordinates with parameter-major
+// theta (theta[p*n+i] is parameter p of coordinate i), writes z and returns
+// sum_i log f'(x_i). It allocates its scratch: flows use SplineMap.
 func (s RQSpline) Forward(z, x, theta []float32) float64 {
 	return rqsForward(s, s.newKnots(), z, x, theta)
 }
 
-// Inverse implements CoordMap.
+// Inverse writes x = f^-1(z) for one block (see Forward) and returns
+// sum_i log (f^-1)'(z_i).
 func (s RQSpline) Inverse(x, z, theta []float32) float64 {
 	return rqsInverse(s, s.newKnots(), x, z, theta)
 }
 
-// Backward implements CoordMap.
+// Backward, for Forward at (x, theta), takes gz = dL/dz and gld =
+// dL/d(sum log f') and writes gx = dL/dx (gx may be nil) and gtheta.
 func (s RQSpline) Backward(gx, gtheta, gz, x, theta []float32, gld float64) {
 	rqsBackward(s, s.newKnots(), gx, gtheta, gz, x, theta, gld)
 }
 
-// rqsForward, rqsInverse and rqsBackward are the CoordMap methods with the
-// caller's scratch kn (from newKnots), so a flow block allocates nothing per
+// rqsForward, rqsInverse and rqsBackward are Forward, Inverse and Backward
+// with the caller's scratch kn (from newKnots), so a flow block allocates nothing per
 // call, and generic so that tests can run them in float64.
 func rqsForward[T float](s RQSpline, kn *knots, z, x, theta []T) float64 {
 	n := len(x)

@@ -3,6 +3,8 @@ package flow
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	"hepflow/nn"
 	"hepflow/nn/blas"
@@ -14,10 +16,14 @@ import (
 // seed deriving the same permutations and masks in every hepflow version.
 type Spec struct {
 	// Kind is "maf" (MADE blocks, affine), "nsf" (MADE blocks,
-	// rational-quadratic splines) or "realnvp" (affine couplings).
+	// rational-quadratic splines), "realnvp" (affine couplings) or
+	// "nsf-coupling" (rational-quadratic spline couplings).
 	Kind string `json:"kind"`
 	// Dim is the number of features.
 	Dim int `json:"dim"`
+	// Context is the number of context inputs per event (0: an
+	// unconditional flow): the flow models p(x | c).
+	Context int `json:"context,omitempty"`
 	// Blocks is the number of MAF blocks or couplings.
 	Blocks int `json:"blocks"`
 	// Hidden are the conditioner's hidden layer sizes.
@@ -26,10 +32,10 @@ type Spec struct {
 	Activation string `json:"activation"`
 	// Permutation between MAF blocks: "reverse" (default) or "random".
 	Permutation string `json:"permutation,omitempty"`
-	// Mask of RealNVP couplings: "alternating" (default) or "random".
+	// Mask of couplings: "alternating" (default) or "random".
 	Mask string `json:"mask,omitempty"`
-	// Bins and TailBound of the splines of an nsf (0: DefaultSplineBins,
-	// DefaultSplineBound).
+	// Bins and TailBound of the splines of nsf and nsf-coupling flows (0:
+	// DefaultSplineBins, DefaultSplineBound).
 	Bins      int     `json:"bins,omitempty"`
 	TailBound float64 `json:"tail_bound,omitempty"`
 	// Seed drives the initial weights and any random masks or permutations.
@@ -52,12 +58,14 @@ func DefaultSpec(kind string, dim int) Spec {
 // Validate checks the spec and says what is wrong.
 func (s Spec) Validate() error {
 	switch {
-	case s.Kind != "maf" && s.Kind != "nsf" && s.Kind != "realnvp":
-		return fmt.Errorf("flow kind %q: want maf, nsf or realnvp", s.Kind)
+	case !slices.Contains(Kinds, s.Kind):
+		return fmt.Errorf("flow kind %q: want one of %s", s.Kind, strings.Join(Kinds, ", "))
 	case s.Dim < 1:
 		return fmt.Errorf("flow needs at least 1 feature, got %d", s.Dim)
-	case s.Kind == "realnvp" && s.Dim < 2:
-		return fmt.Errorf("realnvp needs at least 2 features, got %d (use maf)", s.Dim)
+	case s.Context < 0:
+		return fmt.Errorf("flow context size %d: want 0 or more", s.Context)
+	case s.coupling() && s.Dim < 2:
+		return fmt.Errorf("%s needs at least 2 features, got %d (use maf or nsf)", s.Kind, s.Dim)
 	case s.Blocks < 1:
 		return fmt.Errorf("flow needs at least 1 block, got %d", s.Blocks)
 	case len(s.Hidden) == 0:
@@ -90,6 +98,21 @@ func (s Spec) Validate() error {
 	return nil
 }
 
+// Kinds are the flow kinds Build makes.
+var Kinds = []string{"maf", "nsf", "realnvp", "nsf-coupling"}
+
+// coupling reports whether the spec's blocks are couplings (else MADE blocks).
+func (s Spec) coupling() bool { return s.Kind == "realnvp" || s.Kind == "nsf-coupling" }
+
+// newMap returns a fresh per-coordinate map of the spec's kind.
+func (s Spec) newMap() CoordMap {
+	if s.Kind == "nsf" || s.Kind == "nsf-coupling" {
+		sp, _ := s.spline()
+		return NewSplineMap(sp)
+	}
+	return NewAffine(DefaultScaleBound)
+}
+
 // Build constructs the flow of a spec over a N(0, I) base, with freshly
 // initialised weights drawn from the spec's seed. With s.Structure set, the
 // permutations and masks are the stored ones; the seed is consumed in the
@@ -103,34 +126,7 @@ func Build(s Spec, g blas.Gemm) (*Flow, error) {
 	var ts []Transform
 	for i := 0; i < s.Blocks; i++ {
 		name := fmt.Sprintf("block%d", i)
-		switch s.Kind {
-		case "maf", "nsf":
-			var b Transform
-			var err error
-			if s.Kind == "maf" {
-				b, err = NewMAF(name, s.Dim, s.Hidden, act, g, rng)
-			} else {
-				sp, _ := s.spline()
-				b, err = NewNSF(name, s.Dim, s.Hidden, act, sp, g, rng)
-			}
-			if err != nil {
-				return nil, err
-			}
-			ts = append(ts, b)
-			if i+1 < s.Blocks && s.Dim > 1 {
-				p := Reverse(s.Dim)
-				if s.Permutation == "random" {
-					p = RandomPermutation(s.Dim, rng)
-				}
-				if s.Structure != nil {
-					var err error
-					if p, err = NewPermutation(s.Structure[len(ts)].Perm); err != nil {
-						return nil, err
-					}
-				}
-				ts = append(ts, p)
-			}
-		case "realnvp":
+		if s.coupling() {
 			mask := AlternatingMask(s.Dim, i)
 			if s.Mask == "random" {
 				mask = RandomMask(s.Dim, rng)
@@ -138,26 +134,45 @@ func Build(s Spec, g blas.Gemm) (*Flow, error) {
 			if s.Structure != nil {
 				mask = s.Structure[len(ts)].activeMask()
 			}
-			c, err := NewCoupling(name, mask, s.Hidden, act, g, rng)
+			c, err := NewCouplingMap(name, mask, s.Context, s.Hidden, act, s.newMap(), g, rng)
 			if err != nil {
 				return nil, err
 			}
 			ts = append(ts, c)
+			continue
+		}
+		b, err := NewAutoregressive(name, s.Kind, s.Dim, s.Context, s.Hidden, act, s.newMap(), g, rng)
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, b)
+		if i+1 < s.Blocks && s.Dim > 1 {
+			p := Reverse(s.Dim)
+			if s.Permutation == "random" {
+				p = RandomPermutation(s.Dim, rng)
+			}
+			if s.Structure != nil {
+				if p, err = NewPermutation(s.Structure[len(ts)].Perm); err != nil {
+					return nil, err
+				}
+			}
+			ts = append(ts, p)
 		}
 	}
 	f, err := New(StdNormal{D: s.Dim}, ts...)
 	if err != nil {
 		return nil, err
 	}
+	f.ctx = s.Context
 	f.spec, f.gemm = &s, g
 	return f, nil
 }
 
-// spline is the spline map of an nsf spec, with the defaults applied.
+// spline is the spline map of a spline spec, with the defaults applied.
 func (s Spec) spline() (RQSpline, error) {
-	if s.Kind != "nsf" {
+	if s.Kind != "nsf" && s.Kind != "nsf-coupling" {
 		if s.Bins != 0 || s.TailBound != 0 {
-			return RQSpline{}, fmt.Errorf("bins and tail bound are for nsf flows, not %s", s.Kind)
+			return RQSpline{}, fmt.Errorf("bins and tail bound are for nsf and nsf-coupling flows, not %s", s.Kind)
 		}
 		return RQSpline{}, nil
 	}

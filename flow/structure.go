@@ -33,9 +33,12 @@ type Layer struct {
 	// Mask of a coupling: 1 for the transformed (active) coordinates, 0 for
 	// the passive ones that feed the conditioner (in increasing index order).
 	Mask []int `json:"mask,omitempty"`
-	// InputDegrees and HiddenDegrees are the degrees of a MAF block's MADE
-	// (inputs in natural order; one list per hidden layer). Output j of the
-	// 2D outputs (mu_1..mu_D, then alpha_1..alpha_D) has degree j%D+1. Weight
+	// InputDegrees and HiddenDegrees are the degrees of a MAF or NSF block's
+	// MADE (feature inputs in natural order; one list per hidden layer).
+	// Context inputs, when the flow has any, come before the features in
+	// the first layer's rows and have degree 0. Output j of the P*D outputs
+	// (parameter 1 of every dimension, then parameter 2, ...: for the affine
+	// map mu_1..mu_D, then alpha_1..alpha_D) has degree j%D+1. Weight
 	// W[i][j] of a hidden layer (stored In x Out) is kept when
 	// deg_out[j] >= deg_in[i], of the output layer when deg_out[j] > deg_in[i].
 	InputDegrees  []int   `json:"input_degrees,omitempty"`
@@ -49,10 +52,8 @@ func (f *Flow) Structure() ([]Layer, error) {
 	out := make([]Layer, 0, len(f.Transforms))
 	for i, t := range f.Transforms {
 		switch t := t.(type) {
-		case *MAF:
-			out = append(out, madeLayer("maf", t.made, t.d))
-		case *NSF:
-			out = append(out, madeLayer("nsf", t.made, t.d))
+		case *Autoregressive:
+			out = append(out, madeLayer(t.kind, t.made, t.d, t.ctx))
 		case *Permutation:
 			out = append(out, Layer{Type: "permutation", Perm: t.Perm()})
 		case *Coupling:
@@ -70,12 +71,12 @@ func (f *Flow) Structure() ([]Layer, error) {
 
 // madeLayer is the stored structure of an autoregressive block: its MADE's
 // input and hidden degrees (they do not depend on the outputs per coordinate).
-func madeLayer(typ string, made *nn.MLP, d int) Layer {
+func madeLayer(typ string, made *nn.MLP, d, ctx int) Layer {
 	hidden := make([]int, len(made.Layers)-1)
 	for l := range hidden {
 		hidden[l] = made.Layers[l].Out
 	}
-	in, hid, _ := MADEDegrees(d, hidden, 2)
+	in, hid, _ := MADEDegrees(d, ctx, hidden, 2)
 	return Layer{Type: typ, Params: strings.TrimSuffix(made.Layers[0].W.Name, ".0.w"), InputDegrees: in, HiddenDegrees: hid}
 }
 
@@ -95,13 +96,13 @@ func (s Spec) validateStructure() error {
 	var want []Layer
 	for i := 0; i < s.Blocks; i++ {
 		name := fmt.Sprintf("block%d", i)
-		if s.Kind == "maf" || s.Kind == "nsf" {
+		if s.coupling() {
+			want = append(want, Layer{Type: "coupling", Params: name})
+		} else {
 			want = append(want, Layer{Type: s.Kind, Params: name})
 			if i+1 < s.Blocks && s.Dim > 1 {
 				want = append(want, Layer{Type: "permutation", Params: name}) // Params: only for the message
 			}
-		} else {
-			want = append(want, Layer{Type: "coupling", Params: name})
 		}
 	}
 	if len(s.Structure) != len(want) {
@@ -172,7 +173,7 @@ func (s Spec) validateLayer(l *Layer, w Layer) error {
 		// The MAF inverse (madeInverter) is built for the layout MADEDegrees
 		// gives, so a MADE laid out otherwise cannot be loaded: refuse it
 		// rather than mask its weights differently.
-		in, hid, _ := MADEDegrees(d, s.Hidden, 2)
+		in, hid, _ := MADEDegrees(d, s.Context, s.Hidden, 2)
 		if !slices.Equal(l.InputDegrees, in) {
 			return fmt.Errorf("input_degrees %v, want %v (inputs in natural order)", l.InputDegrees, in)
 		}
@@ -185,7 +186,7 @@ func (s Spec) validateLayer(l *Layer, w Layer) error {
 			}
 			for u, v := range dh {
 				if v != hid[h][u] {
-					return fmt.Errorf("hidden_degrees[%d][%d] = %d, but this hepflow's MADE has degree %d there (units sorted by degree, cycling 1..D-1): the file needs the hepflow version that wrote it", h, u, v, hid[h][u])
+					return fmt.Errorf("hidden_degrees[%d][%d] = %d, but this hepflow's MADE has degree %d there (units sorted by degree): the file needs the hepflow version that wrote it", h, u, v, hid[h][u])
 				}
 			}
 		}

@@ -40,6 +40,10 @@ type Info struct {
 	// Constants are columns that had one value in training: not modelled,
 	// written back by sampling (see Model.OutputColumns).
 	Constants []Constant `json:"constants,omitempty"`
+	// Context are the conditioning columns of a conditional model, p(x | c),
+	// in the order the flow takes them (see ContextColumn); absent for an
+	// unconditional one. Spec.Context is their number.
+	Context []ContextColumn `json:"context,omitempty"`
 }
 
 // DataInfo records what the model was trained on.
@@ -58,6 +62,9 @@ func New(info Info, s *preprocess.Scaler, f *flow.Flow) (*Model, error) {
 		return nil, fmt.Errorf("model: scaler has %d features, flow %d, columns %d", s.Dim(), f.Dim(), len(info.Columns))
 	}
 	if err := validConstants(info.Constants, info.Columns); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	if err := validContext(info.Context, f.ContextDim()); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	raw, err := json.Marshal(s)
@@ -160,6 +167,9 @@ func Decode(b []byte, g blas.Gemm) (*Model, error) {
 		return nil, fmt.Errorf("inconsistent model: %d columns, preprocessing for %d, flow of %d", len(info.Columns), s.Dim(), f.Dim())
 	}
 	if err := validConstants(info.Constants, info.Columns); err != nil {
+		return nil, err
+	}
+	if err := validContext(info.Context, f.ContextDim()); err != nil {
 		return nil, err
 	}
 	return &Model{Info: info, Scaler: s, Flow: f}, nil

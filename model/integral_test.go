@@ -73,7 +73,7 @@ func TestModelDensityIntegratesToOne(t *testing.T) {
 				}
 			}
 			lp := make([]float64, n*strataN)
-			if _, err := m.LogProb(lp, ev, n*strataN, rand.New(&strata{m: strataN})); err != nil {
+			if _, err := m.LogProb(lp, ev, nil, n*strataN, rand.New(&strata{m: strataN})); err != nil {
 				t.Fatal(err)
 			}
 			dens := make([]float64, n)

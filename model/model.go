@@ -55,18 +55,26 @@ func (u Unscored) String() string {
 	return fmt.Sprintf("%d with a discrete value never seen in training (mass zero), %d with a value that is not finite", u.UnseenLevel, u.NotFinite)
 }
 
-// LogProb writes log p(x) for rows of physical events (row-major float64,
-// rows x Dim: the model's Columns, without its constant columns). Events
-// without a density (see Unscored) get log p = -Inf and are counted. rng
-// draws the dequantization noise of discrete columns.
-func (m *Model) LogProb(dst []float64, x []float64, rows int, rng *rand.Rand) (Unscored, error) {
+// LogProb writes log p(x) (log p(x | c) for a conditional model) for rows
+// of physical events (row-major float64, rows x Dim: the model's Columns,
+// without its constant columns) with their context c (rows x ContextDim, in
+// the order of ContextColumns; nil for an unconditional model). Events
+// without a density (see Unscored) get log p = -Inf and are counted; a
+// context value that is not finite counts as not finite. rng draws the
+// dequantization noise of discrete columns.
+func (m *Model) LogProb(dst []float64, x, c []float64, rows int, rng *rand.Rand) (Unscored, error) {
 	var un Unscored
-	d := m.Dim()
+	d, k := m.Dim(), m.ContextDim()
 	if len(x) < rows*d || len(dst) < rows {
 		return un, fmt.Errorf("logprob: %d values for %d rows of %d features", len(x), rows, d)
 	}
-	y := make([]float32, min(rows, flow.ChunkRows)*d)
-	ld := make([]float64, min(rows, flow.ChunkRows))
+	if len(c) < rows*k {
+		return un, fmt.Errorf("logprob: %d context values for %d rows of %d context columns", len(c), rows, k)
+	}
+	chunk := min(rows, flow.ChunkRows)
+	y := make([]float32, chunk*d)
+	cy := make([]float32, chunk*k)
+	ld := make([]float64, chunk)
 	good := make([]float64, 0, len(y))
 	idx := make([]int, 0, len(ld))
 	lp := make([]float64, len(ld))
@@ -75,6 +83,11 @@ func (m *Model) LogProb(dst []float64, x []float64, rows int, rng *rand.Rand) (U
 		good, idx = good[:0], idx[:0]
 		for r := start; r < start+n; r++ {
 			row := x[r*d : (r+1)*d]
+			if k > 0 && !m.scaleContext(cy[len(idx)*k:(len(idx)+1)*k], c[r*k:(r+1)*k], 1) {
+				dst[r] = math.Inf(-1)
+				un.NotFinite++
+				continue
+			}
 			if err := m.Scaler.Check(row, 1); err != nil {
 				var de *preprocess.DomainError
 				if !errors.As(err, &de) {
@@ -91,12 +104,12 @@ func (m *Model) LogProb(dst []float64, x []float64, rows int, rng *rand.Rand) (U
 			good = append(good, row...)
 			idx = append(idx, r)
 		}
-		k := len(idx)
-		clear(ld[:k])
-		if err := m.Scaler.ToLatent(y[:k*d], good, k, ld[:k], rng); err != nil {
+		n = len(idx)
+		clear(ld[:n])
+		if err := m.Scaler.ToLatent(y[:n*d], good, n, ld[:n], rng); err != nil {
 			return un, fmt.Errorf("logprob: %w", err)
 		}
-		m.Flow.LogProb(lp[:k], y[:k*d], k)
+		m.Flow.LogProb(lp[:n], y[:n*d], cy[:n*k], n)
 		for i, r := range idx {
 			dst[r] = lp[i] + ld[i]
 		}
@@ -104,16 +117,27 @@ func (m *Model) LogProb(dst []float64, x []float64, rows int, rng *rand.Rand) (U
 	return un, nil
 }
 
-// Sample draws rows events in physical units into dst (rows x Dim, row-major).
-func (m *Model) Sample(dst []float64, rows int, rng *rand.Rand) {
-	d := m.Dim()
+// Sample draws rows events in physical units into dst (rows x Dim,
+// row-major), event r from p(x | c_r) for a conditional model (c: rows x
+// ContextDim physical values, nil for an unconditional model). A context
+// value that is not finite is an error.
+func (m *Model) Sample(dst, c []float64, rows int, rng *rand.Rand) error {
+	d, k := m.Dim(), m.ContextDim()
+	if len(c) < rows*k {
+		return fmt.Errorf("sample: %d context values for %d events of %d context columns", len(c), rows, k)
+	}
 	chunk := min(rows, flow.ChunkRows)
 	y := make([]float32, chunk*d)
+	cy := make([]float32, chunk*k)
 	for start := 0; start < rows; start += chunk {
 		n := min(chunk, rows-start)
-		m.Flow.Sample(y[:n*d], n, rng)
+		if !m.scaleContext(cy[:n*k], c[start*k:(start+n)*k], n) {
+			return fmt.Errorf("sample: a context value of events %d to %d is not finite", start+1, start+n)
+		}
+		m.Flow.Sample(y[:n*d], cy[:n*k], n, rng)
 		m.Scaler.ToData(dst[start*d:(start+n)*d], y[:n*d], n)
 	}
+	return nil
 }
 
 // Constant is a column that had a single value in the training data. It

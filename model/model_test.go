@@ -52,10 +52,10 @@ func TestSaveLoadSameDensity(t *testing.T) {
 		t.Fatal(err)
 	}
 	lp1, lp2 := make([]float64, 500), make([]float64, 500)
-	if _, err := m.LogProb(lp1, x, 500, rand.New(rand.NewPCG(2, 2))); err != nil {
+	if _, err := m.LogProb(lp1, x, nil, 500, rand.New(rand.NewPCG(2, 2))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m2.LogProb(lp2, x, 500, rand.New(rand.NewPCG(2, 2))); err != nil {
+	if _, err := m2.LogProb(lp2, x, nil, 500, rand.New(rand.NewPCG(2, 2))); err != nil {
 		t.Fatal(err)
 	}
 	for i := range lp1 {
@@ -71,7 +71,9 @@ func TestSaveLoadSameDensity(t *testing.T) {
 func TestSampleInPhysicalUnits(t *testing.T) {
 	m, _ := testModel(t)
 	out := make([]float64, 3*5000)
-	m.Sample(out, 5000, rand.New(rand.NewPCG(3, 3)))
+	if err := m.Sample(out, nil, 5000, rand.New(rand.NewPCG(3, 3))); err != nil {
+		t.Fatal(err)
+	}
 	for r := 0; r < 5000; r++ {
 		if v := out[3*r+2]; v != 0 && v != 1.5 && v != 3 {
 			t.Fatalf("row %d: discrete column sampled %g, not one of 0, 1.5, 3", r, v)
@@ -89,7 +91,7 @@ func TestUnseenLevelIsMinusInf(t *testing.T) {
 	x[6+0] = 1e9  // far beyond the continuous range
 	x[6+1] = -1e9 // and below it
 	lp := make([]float64, 3)
-	n, err := m.LogProb(lp, x, 3, rand.New(rand.NewPCG(1, 1)))
+	n, err := m.LogProb(lp, x, nil, 3, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +164,7 @@ func TestEveryFiniteValueHasADensity(t *testing.T) {
 		}
 		n := len(ev) / 2
 		lp := make([]float64, n)
-		un, err := m.LogProb(lp, ev, n, nil)
+		un, err := m.LogProb(lp, ev, nil, n, nil)
 		if err != nil || un.Total() != 0 {
 			t.Fatalf("%s: %v, unscored %v", sc, err, un)
 		}

@@ -68,7 +68,7 @@ func logProbs(t *testing.T, m *Model, x []float64) []float64 {
 	t.Helper()
 	rows := len(x) / m.Dim()
 	lp := make([]float64, rows)
-	if _, err := m.LogProb(lp, x, rows, rand.New(rand.NewPCG(1, 2))); err != nil {
+	if _, err := m.LogProb(lp, x, nil, rows, rand.New(rand.NewPCG(1, 2))); err != nil {
 		t.Fatal(err)
 	}
 	return lp
@@ -209,7 +209,7 @@ func TestStoredStructureWins(t *testing.T) {
 					for j, v := range l.Mask {
 						mask[j] = v == 1
 					}
-					if ts[i], err = flow.NewCoupling(l.Params, mask, spec.Hidden, act, blas.NewGo(1), rand.New(rand.NewPCG(0, 0))); err != nil {
+					if ts[i], err = flow.NewCoupling(l.Params, mask, 0, spec.Hidden, act, blas.NewGo(1), rand.New(rand.NewPCG(0, 0))); err != nil {
 						t.Fatal(err)
 					}
 				}

@@ -31,7 +31,7 @@ func ExampleFitModel() {
 		return
 	}
 	gen := make([]float64, 2*1000)
-	res.Model.Sample(gen, 1000, rand.New(rand.NewPCG(2, 2)))
+	res.Model.Sample(gen, nil, 1000, rand.New(rand.NewPCG(2, 2)))
 	minPt := gen[0]
 	for i := 0; i < 1000; i++ {
 		minPt = min(minPt, gen[2*i])

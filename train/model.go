@@ -35,6 +35,10 @@ type ModelOptions struct {
 	// Workers spreads each batch over this many goroutines (0 means 1); give
 	// a single-threaded Gemm when it is more than 1.
 	Workers int
+	// Context names the columns of the table to condition on: the model is
+	// then p(x | context) of the other columns (see model.ContextColumn);
+	// empty for an unconditional model.
+	Context []string
 	// Data is recorded in the model file.
 	Data model.DataInfo
 	// Logger receives the warnings about the data (also in Result.Warnings)
@@ -100,8 +104,13 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 		log.Warn(msg)
 	}
 
+	ctxIdx, featIdx, err := splitContext(tab.Columns, opt.Context)
+	if err != nil {
+		return nil, err
+	}
+	nc := len(ctxIdx)
 	// Constant columns (after --where, in the training split) are dropped.
-	keepCols, consts := constantColumns(tab, perm[nv:])
+	keepCols, consts := constantColumns(tab, perm[nv:], featIdx)
 	if len(keepCols) == 0 {
 		return nil, fmt.Errorf("every column has a single value in the %d training events: nothing to learn", nt)
 	}
@@ -113,8 +122,9 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 		cols[k] = tab.Columns[j]
 	}
 	dm := len(cols)
-	gather := func(idx []int) ([]float64, []float64) {
+	gather := func(idx []int) ([]float64, []float64, []float64) {
 		x := make([]float64, len(idx)*dm)
+		c := make([]float64, len(idx)*nc)
 		var w []float64
 		if weights != nil {
 			w = make([]float64, len(idx))
@@ -124,14 +134,21 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 			for k, j := range keepCols {
 				x[i*dm+k] = row[j]
 			}
+			for k, j := range ctxIdx {
+				c[i*nc+k] = row[j]
+			}
 			if w != nil {
 				w[i] = weights[r]
 			}
 		}
-		return x, w
+		return x, c, w
 	}
-	xt, wt := gather(perm[nv:])
-	xv, wv := gather(perm[:nv])
+	xt, ct, wt := gather(perm[nv:])
+	xv, cv, wv := gather(perm[:nv])
+	ctxCols, err := model.FitContext(opt.Context, ct, nt)
+	if err != nil {
+		return nil, err
+	}
 	// Inspect every event, validation ones too: an absurd value there
 	// ruins the validation NLL as surely as one in training.
 	for _, w := range preprocess.Inspect(tab.Data, rows, tab.Columns) {
@@ -146,7 +163,8 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	}
 	// The training set: continuous columns mapped once, the dequantization
 	// noise of discrete columns redrawn every epoch from (seed, epoch).
-	tr := Dataset{X: make([]float32, nt*dm), W: wt, LogDet: make([]float64, nt), Rows: nt, Dim: dm}
+	tr := Dataset{X: make([]float32, nt*dm), W: wt, LogDet: make([]float64, nt), Rows: nt, Dim: dm,
+		C: scaleContext(ctxCols, ct, nt), Ctx: nc}
 	ldCont := make([]float64, nt)
 	if err := scaler.ToLatentContinuous(tr.X, xt, nt, ldCont); err != nil {
 		return nil, fmt.Errorf("scale training events: %w", err)
@@ -163,8 +181,12 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	}
 	// Validation events with a discrete value never seen in training have
 	// mass zero under any model with this scaling: left out and counted.
+	// So are those with a context value that is not finite.
 	var keep []int
 	for r := 0; r < nv; r++ {
+		if !finiteAll(cv[r*nc : (r+1)*nc]) {
+			continue
+		}
 		if err := scaler.Check(xv[r*dm:(r+1)*dm], 1); err != nil {
 			var de *preprocess.DomainError
 			if !errors.As(err, &de) {
@@ -174,25 +196,27 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 		}
 		keep = append(keep, r)
 	}
-	xvIn := make([]float64, len(keep)*dm)
+	xvIn, cvIn := make([]float64, len(keep)*dm), make([]float64, len(keep)*nc)
 	var wvIn []float64
 	if wv != nil {
 		wvIn = make([]float64, len(keep))
 	}
 	for i, r := range keep {
 		copy(xvIn[i*dm:(i+1)*dm], xv[r*dm:(r+1)*dm])
+		copy(cvIn[i*nc:(i+1)*nc], cv[r*nc:(r+1)*nc])
 		if wv != nil {
 			wvIn[i] = wv[r]
 		}
 	}
-	val := Dataset{X: make([]float32, len(keep)*dm), W: wvIn, LogDet: make([]float64, len(keep)), Rows: len(keep), Dim: dm}
+	val := Dataset{X: make([]float32, len(keep)*dm), W: wvIn, LogDet: make([]float64, len(keep)), Rows: len(keep), Dim: dm,
+		C: scaleContext(ctxCols, cvIn, len(keep)), Ctx: nc}
 	if err := scaler.ToLatent(val.X, xvIn, len(keep), val.LogDet, rng); err != nil {
 		return nil, fmt.Errorf("scale validation events: %w", err)
 	}
 	res.ValUnseenLevel = nv - len(keep)
 
 	spec := opt.Spec
-	spec.Dim = dm
+	spec.Dim, spec.Context = dm, nc
 	f, err := flow.Build(spec, opt.Gemm)
 	if err != nil {
 		return nil, err
@@ -204,19 +228,19 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	if st := Stopped(fitErr); fitErr != nil && (st == nil || !st.Kept) {
 		return nil, fitErr
 	}
-	info := model.Info{Columns: cols, Spec: spec, Data: opt.Data, Seed: opt.Config.Seed, Constants: consts}
+	info := model.Info{Columns: cols, Spec: spec, Data: opt.Data, Seed: opt.Config.Seed, Constants: consts, Context: ctxCols}
 	info.Data.Events = rows
 	m, err := model.New(info, scaler, f)
 	if err != nil {
 		return nil, err
 	}
 	res.Model, res.Summary = m, sum
-	if res.TrainNLL, err = physicalNLL(m, xt, wt, nt, rng); err != nil {
+	if res.TrainNLL, err = physicalNLL(m, xt, ct, wt, nt, rng); err != nil {
 		return nil, err
 	}
 	res.ValNLL = Nats(math.NaN())
 	if len(keep) > 0 {
-		if res.ValNLL, err = physicalNLL(m, xvIn, wvIn, len(keep), rng); err != nil {
+		if res.ValNLL, err = physicalNLL(m, xvIn, cvIn, wvIn, len(keep), rng); err != nil {
 			return nil, err
 		}
 	}
@@ -227,11 +251,12 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	return res, fitErr
 }
 
-// constantColumns splits the table's columns into those with more than one
-// value over the given rows (their indices) and those with a single one.
-func constantColumns(tab *data.Table, rows []int) (keep []int, consts []model.Constant) {
+// constantColumns splits the table's columns cols into those with more than
+// one value over the given rows (their indices) and those with a single one
+// (Index: the position among cols).
+func constantColumns(tab *data.Table, rows, cols []int) (keep []int, consts []model.Constant) {
 	d := tab.Cols()
-	for j := 0; j < d; j++ {
+	for pos, j := range cols {
 		v0 := tab.Data[rows[0]*d+j]
 		same := true
 		for _, r := range rows[1:] {
@@ -241,7 +266,7 @@ func constantColumns(tab *data.Table, rows []int) (keep []int, consts []model.Co
 			}
 		}
 		if same && !math.IsNaN(v0) {
-			consts = append(consts, model.Constant{Name: tab.Columns[j], Value: v0, Index: j})
+			consts = append(consts, model.Constant{Name: tab.Columns[j], Value: v0, Index: pos})
 		} else {
 			keep = append(keep, j)
 		}
@@ -249,11 +274,57 @@ func constantColumns(tab *data.Table, rows []int) (keep []int, consts []model.Co
 	return keep, consts
 }
 
-// physicalNLL is the weighted mean -log p(x) in physical units over the
+// splitContext returns the indices of the context columns named ctx and of
+// the other columns, in table order.
+func splitContext(cols, ctx []string) (ctxIdx, feat []int, err error) {
+	for _, name := range ctx {
+		j := slices.Index(cols, name)
+		switch {
+		case j < 0:
+			return nil, nil, fmt.Errorf("context column %q is not in the data (columns: %v)", name, cols)
+		case slices.Contains(ctxIdx, j):
+			return nil, nil, fmt.Errorf("context column %q given twice", name)
+		}
+		ctxIdx = append(ctxIdx, j)
+	}
+	for j := range cols {
+		if !slices.Contains(ctxIdx, j) {
+			feat = append(feat, j)
+		}
+	}
+	if len(feat) == 0 {
+		return nil, nil, fmt.Errorf("every column is context: nothing left to model")
+	}
+	return ctxIdx, feat, nil
+}
+
+// scaleContext returns rows of context as the flow sees it (nil without).
+func scaleContext(cs []model.ContextColumn, c []float64, rows int) []float32 {
+	if len(cs) == 0 {
+		return nil
+	}
+	k := len(cs)
+	out := make([]float32, rows*k)
+	for i, v := range c[:rows*k] {
+		out[i] = cs[i%k].Scale(v)
+	}
+	return out
+}
+
+func finiteAll(v []float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// physicalNLL is the weighted mean -log p(x | c) in physical units over the
 // events that have a density.
-func physicalNLL(m *model.Model, x, w []float64, rows int, rng *rand.Rand) (Nats, error) {
+func physicalNLL(m *model.Model, x, c, w []float64, rows int, rng *rand.Rand) (Nats, error) {
 	lp := make([]float64, rows)
-	if _, err := m.LogProb(lp, x, rows, rng); err != nil {
+	if _, err := m.LogProb(lp, x, c, rows, rng); err != nil {
 		return 0, err
 	}
 	var s, sw float64

@@ -28,7 +28,7 @@ func physicalFit(t *testing.T, cols []string, x, xt []float64, spec flow.Spec, c
 	}
 	n := len(xt) / d
 	lp := make([]float64, n)
-	if _, err := res.Model.LogProb(lp, xt, n, rand.New(rand.NewPCG(1, 1))); err != nil {
+	if _, err := res.Model.LogProb(lp, xt, nil, n, rand.New(rand.NewPCG(1, 1))); err != nil {
 		t.Fatal(err)
 	}
 	var s float64

@@ -130,7 +130,7 @@ func TestInterruptKeepsBest(t *testing.T) {
 	if st == nil || st.Reason != Interrupted || !errors.Is(err, context.Canceled) || s.Epochs != 3 || s.Steps != 3*16 {
 		t.Fatalf("error %v, summary %+v: want interrupted after epoch 3 (48 steps)", err, s)
 	}
-	if got := f.NLL(val.X, nil, val.Rows, float64(val.Rows)); math.Abs(got-float64(s.ValNLL)) > 1e-9 {
+	if got := f.NLL(val.X, nil, nil, val.Rows, float64(val.Rows)); math.Abs(got-float64(s.ValNLL)) > 1e-9 {
 		t.Errorf("flow's val NLL %v, summary says %v", got, s.ValNLL)
 	}
 	if !st.Kept {

@@ -31,6 +31,10 @@ type Dataset struct {
 	LogDet []float64
 	Rows   int
 	Dim    int
+	// C holds the context of a conditional flow, rows x Ctx (nil and 0 for
+	// an unconditional one): event r is fitted as p(X_r | C_r).
+	C   []float32
+	Ctx int
 	// Redraw, when set, is called before every epoch from the second on to
 	// refresh the random part of X and LogDet in place: new dequantization
 	// noise for the discrete columns each epoch. It must be deterministic
@@ -223,6 +227,10 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 		return Summary{}, errors.New("no training events")
 	case tr.Dim != f.Dim() || (val.Rows > 0 && val.Dim != f.Dim()):
 		return Summary{}, fmt.Errorf("data have %d features, the flow %d", tr.Dim, f.Dim())
+	case tr.Ctx != f.ContextDim() || (val.Rows > 0 && val.Ctx != f.ContextDim()):
+		return Summary{}, fmt.Errorf("data have %d context columns, the flow takes %d", tr.Ctx, f.ContextDim())
+	case len(tr.C) < tr.Rows*tr.Ctx || len(val.C) < val.Rows*val.Ctx:
+		return Summary{}, fmt.Errorf("context has %d values for %d events of %d context columns", len(tr.C), tr.Rows, tr.Ctx)
 	case tr.LogDet != nil && len(tr.LogDet) < tr.Rows, val.LogDet != nil && len(val.LogDet) < val.Rows:
 		return Summary{}, fmt.Errorf("LogDet shorter than the events")
 	}
@@ -248,8 +256,12 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 	for i := range perm {
 		perm[i] = i
 	}
-	d := tr.Dim
+	d, nc := tr.Dim, tr.Ctx
 	xb := make([]float32, batch*d)
+	var cb []float32
+	if nc > 0 {
+		cb = make([]float32, batch*nc)
+	}
 	var wb []float64
 	if tr.W != nil {
 		wb = make([]float64, batch)
@@ -260,7 +272,7 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 		if val.Rows == 0 {
 			return Nats(math.NaN())
 		}
-		return Nats(f.NLL(val.X, val.W, val.Rows, wVal) - ldVal/wVal)
+		return Nats(f.NLL(val.X, val.C, val.W, val.Rows, wVal) - ldVal/wVal)
 	}
 	sum := Summary{TrainEvents: tr.Rows, ValEvents: val.Rows, TrainNLL: Nats(math.NaN()), ValNLL: Nats(math.NaN())}
 	best := math.Inf(1)
@@ -293,6 +305,7 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 			var ldb float64
 			for i, r := range idx {
 				copy(xb[i*d:(i+1)*d], tr.X[r*d:(r+1)*d])
+				copy(cb[i*nc:(i+1)*nc], tr.C[r*nc:(r+1)*nc])
 				wr := 1.0
 				if wb != nil {
 					wb[i] = tr.W[r]
@@ -303,7 +316,7 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 				}
 			}
 			nn.ZeroGrad(params)
-			loss := f.NLLGrad(xb, wb, batch, norm)
+			loss := f.NLLGrad(xb, cb, wb, batch, norm)
 			gnorm := nn.ClipGradNorm(params, cfg.ClipNorm)
 			if !finite(loss) || !finite(gnorm) {
 				skipped++

@@ -50,7 +50,7 @@ func randomCholesky(rng *rand.Rand, d int, off float64) *mat.Dense {
 }
 
 func meanNLL(f *flow.Flow, x []float32, rows int) float64 {
-	return f.NLL(x, nil, rows, float64(rows))
+	return f.NLL(x, nil, nil, rows, float64(rows))
 }
 
 func fit(t *testing.T, spec flow.Spec, x []float32, rows int, cfg Config) (*flow.Flow, Summary) {
@@ -184,7 +184,7 @@ func TestDensityIntegratesToOne(t *testing.T) {
 			}
 		}
 		lp := make([]float64, m*m)
-		f.LogProb(lp, grid, m*m)
+		f.LogProb(lp, grid, nil, m*m)
 		var mass float64
 		for _, v := range lp {
 			mass += math.Exp(v) * h * h
@@ -233,13 +233,13 @@ func TestWeightsActAsCounts(t *testing.T) {
 	for _, p := range ps {
 		clear(p.Grad)
 	}
-	l1 := f.NLLGrad(x, w, 3, 2.5)
+	l1 := f.NLLGrad(x, nil, w, 3, 2.5)
 	g1 := make([]float32, 0)
 	for _, p := range ps {
 		g1 = append(g1, p.Grad...)
 		clear(p.Grad)
 	}
-	l2 := f.NLLGrad(dup, wdup, 4, 2.5)
+	l2 := f.NLLGrad(dup, nil, wdup, 4, 2.5)
 	if math.Abs(l1-l2) > 1e-5 {
 		t.Fatalf("weighted loss %g, duplicated loss %g", l1, l2)
 	}

@@ -122,7 +122,9 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	gen := data.Zeros(features, 20000)
-	m.Sample(gen.Data, gen.Rows(), rng)
+	if err := m.Sample(gen.Data, nil, gen.Rows(), rng); err != nil {
+		return err
+	}
 	genPath := filepath.Join(out, "generated.csv.gz")
 	if err := data.Write(genPath, gen, data.WriteOptions{}); err != nil {
 		return err
@@ -206,7 +208,7 @@ func splitTable(t *data.Table, frac float64, seed uint64) (*data.Table, *data.Ta
 // continuous columns only: every event), and the count of those without.
 func meanNLL(m *model.Model, t *data.Table, rng *rand.Rand) (float64, model.Unscored, error) {
 	lp := make([]float64, t.Rows())
-	un, err := m.LogProb(lp, t.Data, t.Rows(), rng)
+	un, err := m.LogProb(lp, t.Data, nil, t.Rows(), rng)
 	if err != nil {
 		return 0, un, err
 	}

@@ -12,12 +12,15 @@ import (
 
 const logprobExamples = `  hepflow logprob --model bkg.safetensors --data HIGGS.csv.gz --format higgs --out logp.csv
   hepflow logprob --model bkg.safetensors --data test.parquet --out logp.parquet --json
+
+  # a conditional model: log p(x | label=1) for every event, whatever its label
+  hepflow logprob --model cond.safetensors --data HIGGS.csv.gz --format higgs --context label=1 --out logp-s.csv
 `
 
 func runLogProb(ctx context.Context, args []string, e *env) error {
 	var c common
 	var in inputFlags
-	var modelPath, dataPath, out string
+	var modelPath, dataPath, out, ctxFlag string
 	var seed uint64
 	fs := newFlags("logprob", "logprob --model MODEL --data FILE --out FILE [flags]", logprobExamples, e)
 	c.register(fs, true)
@@ -26,6 +29,7 @@ func runLogProb(ctx context.Context, args []string, e *env) error {
 	fs.StringVar(&dataPath, "data", "", "events to score; must hold the model's columns (others are ignored)")
 	fs.StringVar(&out, "out", "", "output file with one column, logprob: log p(x) in the input's physical units (-Inf only for a discrete value never seen in training: mass zero)")
 	fs.Uint64Var(&seed, "seed", 1, "seed of the dequantization noise of discrete columns")
+	fs.StringVar(&ctxFlag, "context", "", "conditional model: NAME=VALUE,... fixes the context of every event (default: read the context columns from --data)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -46,14 +50,32 @@ func runLogProb(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	var fixed []float64
+	if ctxFlag != "" {
+		if fixed, err = parseContextValues(ctxFlag, m.ContextColumns()); err != nil {
+			return err
+		}
+	}
+	// The model's columns are selected (and, unless --context fixes them,
+	// its context columns); other columns are ignored.
 	opts.Columns = m.Columns()
-	opts.Drop = nil // the model's columns are selected; other columns are ignored
+	if fixed == nil {
+		opts.Columns = append(opts.Columns, m.ContextColumns()...)
+	}
+	opts.Drop = nil
 	tab, err := data.Read(ctx, dataPath, opts)
 	if err != nil {
 		return err
 	}
+	x, cx := tab.Data, []float64(nil)
+	switch {
+	case fixed != nil:
+		cx = repeatRows(fixed, tab.Rows())
+	case m.ContextDim() > 0:
+		x, cx = splitColumns(tab, m.Dim(), m.ContextDim())
+	}
 	lp := make([]float64, tab.Rows())
-	un, err := m.LogProb(lp, tab.Data, tab.Rows(), rand.New(rand.NewPCG(seed, 0xde)))
+	un, err := m.LogProb(lp, x, cx, tab.Rows(), rand.New(rand.NewPCG(seed, 0xde)))
 	if err != nil {
 		return fmt.Errorf("%s: %w", dataPath, err)
 	}

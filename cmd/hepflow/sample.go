@@ -18,6 +18,10 @@ const sampleExamples = `  hepflow sample --model bkg.safetensors -n 1000000 --ou
   # a batch farm: 4 jobs, each writes a disjoint part of the same 1e9-event run
   hepflow sample --model bkg.safetensors -n 1000000000 --seed 7 --shard 1/4 --out gen-1.parquet
   hepflow sample --model bkg.safetensors -n 1000000000 --seed 7 --shard 2/4 --out gen-2.parquet
+
+  # a conditional model: 100k signal-like events, then one event per row of masses.csv
+  hepflow sample --model cond.safetensors -n 100000 --context label=1 --out sig.csv
+  hepflow sample --model cathode.safetensors --context-from masses.csv --out sr.parquet
 `
 
 // sampleBlock is the unit of reproducibility: block b of a run is drawn from
@@ -27,7 +31,7 @@ const sampleBlock = flow.ChunkRows
 
 func runSample(ctx context.Context, args []string, e *env) error {
 	var c common
-	var modelPath, out, shard, format string
+	var modelPath, out, shard, format, ctxFlag, ctxFrom string
 	var n int64
 	var seed uint64
 	fs := newFlags("sample", "sample --model MODEL -n N --out FILE [flags]", sampleExamples, e)
@@ -38,6 +42,8 @@ func runSample(ctx context.Context, args []string, e *env) error {
 	fs.StringVar(&format, "format", "", "output format (default from the extension)")
 	fs.Uint64Var(&seed, "seed", 1, "random seed of the run")
 	fs.StringVar(&shard, "shard", "1/1", "K/N: write the K-th of N disjoint parts of the run (K from 1 to N)")
+	fs.StringVar(&ctxFlag, "context", "", "conditional model: NAME=VALUE,... the context of every generated event")
+	fs.StringVar(&ctxFrom, "context-from", "", "conditional model: a file whose context columns give one generated event per row (-n defaults to its number of rows)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -47,14 +53,17 @@ func runSample(ctx context.Context, args []string, e *env) error {
 	if modelPath == "" {
 		return usagef("--model is required")
 	}
-	if n <= 0 {
+	if ctxFlag != "" && ctxFrom != "" {
+		return usagef("--context and --context-from: give one of them")
+	}
+	if n < 0 || (n == 0 && ctxFrom == "") {
 		return usagef("-n %d: the number of events must be positive", n)
 	}
 	k, of, err := parseShard(shard)
 	if err != nil {
 		return err
 	}
-	if err := checkOutput("out", out, c.force, modelPath); err != nil {
+	if err := checkOutput("out", out, c.force, modelPath, ctxFrom); err != nil {
 		return err
 	}
 	var wopt data.WriteOptions
@@ -67,12 +76,43 @@ func runSample(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	// The context: one row for every event (--context), or one per event
+	// (--context-from); nk values each.
+	nk := int64(m.ContextDim())
+	var one, perEvent []float64
+	switch {
+	case ctxFlag != "":
+		if one, err = parseContextValues(ctxFlag, m.ContextColumns()); err != nil {
+			return err
+		}
+	case ctxFrom != "":
+		var rows int
+		if perEvent, rows, err = readContextFile(ctx, ctxFrom, m, data.ReadOptions{Workers: c.threads}); err != nil {
+			return err
+		}
+		if n == 0 {
+			n = int64(rows)
+		} else if n != int64(rows) {
+			return usagef("-n %d, but --context-from %s has %d rows (one event per row; leave out -n)", n, ctxFrom, rows)
+		}
+		if n == 0 {
+			return fmt.Errorf("--context-from %s: no rows", ctxFrom)
+		}
+	case nk > 0:
+		return usagef("the model is conditional on %s: give --context NAME=VALUE,... or --context-from FILE", strings.Join(m.ContextColumns(), ", "))
+	}
+	var cbuf []float64
+	if one != nil {
+		cbuf = repeatRows(one, sampleBlock)
+	}
 	// The shard's events are [lo, hi) of the run; a block straddling a
 	// shard boundary is drawn whole from its stream and cut, so shards of
 	// any size hold exactly the events of one big run.
 	lo, hi := n*int64(k-1)/int64(of), n*int64(k)/int64(of)
-	// Columns that were constant in training are written back as constants.
-	w, err := data.Create(out, m.OutputColumns(), wopt)
+	// Columns that were constant in training are written back as
+	// constants; the context columns follow the features.
+	cols := append(m.OutputColumns(), m.ContextColumns()...)
+	w, err := data.Create(out, cols, wopt)
 	if err != nil {
 		return err
 	}
@@ -80,19 +120,39 @@ func runSample(ctx context.Context, args []string, e *env) error {
 	start := time.Now()
 	buf := make([]float64, sampleBlock*m.Dim())
 	wide := buf
-	if len(m.Info.Constants) > 0 {
-		wide = make([]float64, sampleBlock*len(m.OutputColumns()))
+	if len(m.Info.Constants) > 0 || nk > 0 {
+		wide = make([]float64, sampleBlock*len(cols))
 	}
-	d, dw := int64(m.Dim()), int64(len(m.OutputColumns()))
+	d, dw := int64(m.Dim()), int64(len(cols))
+	nout := int64(len(m.OutputColumns()))
 	for b := lo / sampleBlock; b*sampleBlock < hi; b++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		first := b * sampleBlock // the block's first event in the run
 		rows := min(sampleBlock, n-first)
-		m.Sample(buf[:rows*d], int(rows), rand.New(rand.NewPCG(seed, uint64(b))))
+		cb := cbuf
+		if perEvent != nil {
+			cb = perEvent[first*nk : (first+rows)*nk]
+		}
+		if err := m.Sample(buf[:rows*d], cb, int(rows), rand.New(rand.NewPCG(seed, uint64(b)))); err != nil {
+			return err
+		}
 		from, to := max(lo, first)-first, min(hi, first+rows)-first
-		if len(m.Info.Constants) > 0 {
+		switch {
+		case nk > 0:
+			out := wide[:rows*nout]
+			if len(m.Info.Constants) > 0 {
+				m.WithConstants(out, buf, int(rows))
+			} else {
+				copy(out, buf[:rows*d])
+			}
+			// Spread the rows to make room for the context, last row first.
+			for r := rows - 1; r >= 0; r-- {
+				copy(wide[r*dw:r*dw+nout], out[r*nout:(r+1)*nout])
+				copy(wide[r*dw+nout:(r+1)*dw], cb[r*nk:(r+1)*nk])
+			}
+		case len(m.Info.Constants) > 0:
 			m.WithConstants(wide, buf, int(rows))
 		}
 		if err := w.WriteRows(wide[from*dw : to*dw]); err != nil {

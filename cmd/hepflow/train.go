@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
+	"hepflow/data"
 	"hepflow/flow"
 	"hepflow/model"
 	"hepflow/nn"
@@ -23,6 +25,9 @@ const trainExamples = `  # background of the full UCI HIGGS file, standard MAF
 
   # MC with generator weights, combined with data at half weight
   hepflow train --data mc.parquet --data data.parquet@0.5 --weight genweight --out mix.safetensors
+
+  # a conditional spline flow p(x | label) of signal and background together
+  hepflow train --data HIGGS.csv.gz --format higgs --context label --flow nsf --out cond.safetensors
 `
 
 type trainFlags struct {
@@ -54,6 +59,7 @@ type trainFlags struct {
 	unbound string
 	bins    int
 	bound   float64
+	context string
 }
 
 func runTrain(ctx context.Context, args []string, e *env) error {
@@ -64,9 +70,10 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	fs.Var(&f.inputs, "data", "input events (repeatable; FILE@FACTOR multiplies that file's weights by FACTOR)")
 	fs.StringVar(&f.weight, "weight", "", "column of per-event weights (weighted maximum likelihood; negative weights allowed, the total must be positive)")
 	fs.StringVar(&f.out, "out", "", "model file to write (.safetensors)")
-	fs.StringVar(&f.kind, "flow", "maf", "flow type: maf (affine autoregressive), nsf (rational-quadratic spline autoregressive) or realnvp (affine couplings)")
-	fs.IntVar(&f.bins, "bins", flow.DefaultSplineBins, "nsf: spline bins per coordinate (2 to 64)")
-	fs.Float64Var(&f.bound, "tail-bound", flow.DefaultSplineBound, "nsf: the splines act on [-B, B] of the standardized inputs, identity outside")
+	fs.StringVar(&f.kind, "flow", "maf", "flow type: maf (affine autoregressive), nsf (rational-quadratic spline autoregressive), realnvp (affine couplings) or nsf-coupling (spline couplings)")
+	fs.IntVar(&f.bins, "bins", flow.DefaultSplineBins, "nsf, nsf-coupling: spline bins per coordinate (2 to 64)")
+	fs.Float64Var(&f.bound, "tail-bound", flow.DefaultSplineBound, "nsf, nsf-coupling: the splines act on [-B, B] of the standardized inputs, identity outside")
+	fs.StringVar(&f.context, "context", "", "comma-separated columns to condition on: the model is p(features | context), the context columns are read (standardized) but not modelled; with --format higgs, 'label' may be one")
 	fs.IntVar(&f.blocks, "blocks", 5, "number of MAF blocks or coupling layers")
 	fs.StringVar(&f.hidden, "hidden", "128,128", "hidden layer sizes of each conditioner")
 	fs.StringVar(&f.act, "activation", "tanh", "conditioner activation: tanh, relu, elu or silu (relu extrapolates linearly into the tails; tanh gave better held-out densities on HIGGS)")
@@ -114,9 +121,10 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	spec := flow.Spec{Kind: f.kind, Blocks: f.blocks, Hidden: hidden, Activation: f.act, Permutation: f.perm, Mask: f.mask, Seed: f.seed}
-	if f.kind == "nsf" {
+	if f.kind == "nsf" || f.kind == "nsf-coupling" {
 		spec.Bins, spec.TailBound = f.bins, f.bound
 	}
+	ctxCols := splitList(f.context)
 	spec.Dim = 2 // checked for real once the data say how many features there are
 	if err := spec.Validate(); err != nil {
 		return usagef("%v", err)
@@ -124,6 +132,14 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	opts, err := f.in.options(f.threads)
 	if err != nil {
 		return err
+	}
+	for _, name := range ctxCols {
+		if slices.Contains(f.in.dropList(), name) {
+			return usagef("--context %s: the column is also in --drop", name)
+		}
+		if name == data.HiggsLabel && opts.Format == data.FormatHIGGS {
+			opts.Drop = slices.DeleteFunc(opts.Drop, func(s string) bool { return s == data.HiggsLabel })
+		}
 	}
 	log := f.logger(e)
 	gemm, err := f.gemm(e)
@@ -145,7 +161,7 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 		cfg.Logger = log
 	}
 	res, err := train.FitModel(ctx, tab, weights, train.ModelOptions{
-		Spec: spec, Config: cfg, ValFraction: f.valFrac, Preprocess: pre, Gemm: gemm, Workers: f.threads,
+		Spec: spec, Config: cfg, ValFraction: f.valFrac, Preprocess: pre, Gemm: gemm, Workers: f.threads, Context: ctxCols,
 		Data:   model.DataInfo{Files: paths, Format: f.in.format, Where: f.in.where, Drop: opts.Drop, Weight: f.weight},
 		Logger: log,
 	})
@@ -251,7 +267,7 @@ func printTrainSummary(e *env, asJSON bool, out string, res *train.Result) error
 	s := res.Summary
 	if asJSON {
 		b, err := json.Marshal(map[string]any{
-			"model": out, "columns": res.Model.Columns(), "constant_columns": res.Model.Info.Constants, "flow": res.Model.Info.Spec,
+			"model": out, "columns": res.Model.Columns(), "constant_columns": res.Model.Info.Constants, "context": res.Model.Info.Context, "flow": res.Model.Info.Spec,
 			"parameters": nn.CountParams(res.Model.Flow.Params()),
 			"epochs":     s.Epochs, "best_epoch": s.BestEpoch, "stopped_early": s.StoppedEarly, "stopped": s.Stopped,
 			"skipped_steps": s.SkippedSteps, "train_events": s.TrainEvents, "val_events": s.ValEvents,
@@ -268,6 +284,9 @@ func printTrainSummary(e *env, asJSON bool, out string, res *train.Result) error
 	fmt.Fprintf(e.stdout, "  features      %d (%s)\n", len(res.Model.Columns()), strings.Join(res.Model.Columns(), ", "))
 	for _, c := range res.Model.Info.Constants {
 		fmt.Fprintf(e.stdout, "  constant      %s = %g (not modelled; written as that value when sampling)\n", c.Name, c.Value)
+	}
+	if cs := res.Model.ContextColumns(); len(cs) > 0 {
+		fmt.Fprintf(e.stdout, "  context       %s (conditioned on, not modelled)\n", strings.Join(cs, ", "))
 	}
 	fmt.Fprintf(e.stdout, "  flow          %s, %d blocks %v, %s, %d free parameters\n", res.Model.Info.Spec.Kind, res.Model.Info.Spec.Blocks, res.Model.Info.Spec.Hidden, res.Model.Info.Spec.Activation, nn.CountParams(res.Model.Flow.Params()))
 	how := ""

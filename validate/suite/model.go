@@ -28,8 +28,11 @@ func checkColumns(m *model.Model, s validate.Sample, what string) error {
 // in training) score +Inf; their count is returned. rng draws the
 // dequantization noise of discrete columns.
 func Scores(m *model.Model, x []float64, rows int, rng *rand.Rand) ([]float64, int, error) {
+	if err := unconditional(m, "anomaly scores"); err != nil {
+		return nil, 0, err
+	}
 	s := make([]float64, rows)
-	un, err := m.LogProb(s, x, rows, rng)
+	un, err := m.LogProb(s, x, nil, rows, rng)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -47,6 +50,9 @@ func Scores(m *model.Model, x []float64, rows int, rng *rand.Rand) ([]float64, i
 // holds len(kept) rows.
 func Encode(m *model.Model, x []float64, rows int, rng *rand.Rand) (z []float64, kept []int, err error) {
 	d := m.Dim()
+	if err := unconditional(m, "the latent-space check"); err != nil {
+		return nil, nil, err
+	}
 	if len(x) < rows*d {
 		return nil, nil, fmt.Errorf("encode: %d values for %d rows of %d features", len(x), rows, d)
 	}
@@ -79,12 +85,21 @@ func Encode(m *model.Model, x []float64, rows int, rng *rand.Rand) (z []float64,
 		if err := m.Scaler.ToLatent(y[:k*d], good, k, ld[:k], rng); err != nil {
 			return nil, nil, fmt.Errorf("encode: %w", err)
 		}
-		m.Flow.ToLatent(zc[:k*d], y[:k*d], k, ld[:k])
+		m.Flow.ToLatent(zc[:k*d], y[:k*d], nil, k, ld[:k])
 		for _, v := range zc[:k*d] {
 			z = append(z, float64(v))
 		}
 	}
 	return z, kept, nil
+}
+
+// unconditional refuses a conditional model for what, which does not take
+// a context yet.
+func unconditional(m *model.Model, what string) error {
+	if m.ContextDim() > 0 {
+		return fmt.Errorf("%s: the model is conditional on %v, and %s takes no context yet", what, m.ContextColumns(), what)
+	}
+	return nil
 }
 
 // finiteScores returns scores with +Inf replaced by a finite value above

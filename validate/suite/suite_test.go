@@ -126,7 +126,7 @@ func TestEncodeInvertsSampling(t *testing.T) {
 	m, _ := gaussModel(t)
 	n := 4000
 	gen := data.Zeros(m.Columns(), n)
-	m.Sample(gen.Data, n, rand.New(rand.NewPCG(1, 2)))
+	m.Sample(gen.Data, nil, n, rand.New(rand.NewPCG(1, 2)))
 	z, kept, err := Encode(m, gen.Data, n, rand.New(rand.NewPCG(3, 4)))
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func TestEncodeInvertsSampling(t *testing.T) {
 		t.Fatal(err)
 	}
 	lp := make([]float64, 10)
-	if _, err := m.LogProb(lp, gen.Data[:30], 10, rand.New(rand.NewPCG(3, 4))); err != nil {
+	if _, err := m.LogProb(lp, gen.Data[:30], nil, 10, rand.New(rand.NewPCG(3, 4))); err != nil {
 		t.Fatal(err)
 	}
 	for i := range lp {
@@ -170,7 +170,7 @@ func TestReportOfModel(t *testing.T) {
 	m, tab := gaussModel(t)
 	cols := m.Columns()
 	gen := data.Zeros(cols, 3000)
-	m.Sample(gen.Data, gen.Rows(), rand.New(rand.NewPCG(8, 9)))
+	m.Sample(gen.Data, nil, gen.Rows(), rand.New(rand.NewPCG(8, 9)))
 	ref, err := SampleOf(tab, cols, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -7,43 +7,47 @@ import (
 	"hepflow/nn/blas"
 )
 
-// madeInverter inverts a MAF block in one masked pass instead of D full
-// passes. A MADE hidden unit of degree k depends only on inputs 1..k, so once
-// x_1..x_k are known its value is final. Step j (fixing x_{j+1}) therefore
-// computes only the units of degree exactly j in each hidden layer, from the
-// already final units of degree <= j below, and then the two outputs of
-// dimension j+1. Summed over j that is one masked forward pass.
+// madeInverter inverts an autoregressive block in one masked pass instead of
+// D full passes. A MADE hidden unit of degree k depends only on the context
+// and inputs 1..k, so once x_1..x_k are known its value is final. Step j
+// (fixing x_{j+1}) therefore computes only the units of degree exactly j in
+// each hidden layer, from the already final units of degree <= j below, and
+// then the P outputs of dimension j+1, which the map inverts (DataColumn).
+// Summed over j that is one masked forward pass, whatever the map.
 //
 // To make "units of degree <= k" a prefix, hidden units are sorted by degree
-// (a relabelling that leaves the function unchanged) and the output columns
-// are interleaved as (mu_1, a_1, mu_2, a_2, ...).
+// (a relabelling that leaves the function unchanged), the context inputs
+// (degree 0) come first, and the output columns are interleaved by
+// dimension: (theta_1 of dim 1, ..., theta_P of dim 1, theta_1 of dim 2, ...).
 //
 // Each step adds only a handful of units (128 hidden units over 27 degrees),
 // so activations are stored transposed, one row of rows values per unit:
 // a step's product is then a few rows of C by a wide row of events, which
 // fills the vector registers, where the row-major layout made a tall matrix
 // a few columns wide. Row 0 of every activation matrix holds ones and row 0
-// of every weight matrix the biases, so a product includes its bias.
+// of every weight matrix the biases, so a product includes its bias. The
+// P x rows outputs of a step are the transposed parameter layout
+// DataColumn takes.
 type madeInverter struct {
-	d      int
-	act    nn.Activation
-	w      [][]float32 // per layer, (1+In) x Out: biases, then the sorted weights
-	counts [][]int     // counts[l][k]: units of hidden layer l with degree <= k
+	d, ctx, p int
+	act       nn.Activation
+	w         [][]float32 // per layer, (1+In) x Out: biases, then the sorted weights
+	counts    [][]int     // counts[l][k]: units of hidden layer l with degree <= k
 
 	rows   int
-	xT, zT []float32   // (1+d) x rows (ones, then x_1..x_d) and d x rows
+	xT, zT []float32   // (1+ctx+d) x rows (ones, context, x_1..x_d) and d x rows
 	hT     [][]float32 // per hidden layer, (1+H_l) x rows
-	oT     []float32   // 2 x rows: mu and a of the current dimension
-	al, sc []float32   // rows: bounded log-scale and its exp
+	oT     []float32   // p x rows: the parameters of the current dimension
 }
 
 // load copies the MADE's current weights into the sorted layout.
-func (v *madeInverter) load(made *nn.MLP, d int) {
+// The network has ctx context inputs and p outputs per dimension.
+func (v *madeInverter) load(made *nn.MLP, d, ctx, p int) {
 	hidden := make([]int, len(made.Layers)-1)
 	for i := range hidden {
 		hidden[i] = made.Layers[i].Out
 	}
-	_, hid, _ := MADEDegrees(d, hidden, 2)
+	_, hid, _ := MADEDegrees(d, ctx, hidden, p)
 	orders := make([][]int, len(hid))
 	if v.counts == nil {
 		v.counts = make([][]int, len(hid))
@@ -65,7 +69,10 @@ func (v *madeInverter) load(made *nn.MLP, d int) {
 		}
 		v.counts[l] = c
 	}
-	v.d, v.act = d, made.Act
+	if v.d != d || v.ctx != ctx || v.p != p {
+		v.hT = nil // buffers sized for another layout
+	}
+	v.d, v.ctx, v.p, v.act = d, ctx, p, made.Act
 	for l, layer := range made.Layers {
 		in, out := layer.In, layer.Out
 		if len(v.w[l]) != (1+in)*out {
@@ -79,7 +86,7 @@ func (v *madeInverter) load(made *nn.MLP, d int) {
 			if l < len(orders) {
 				return orders[l][j]
 			}
-			return (j%2)*d + j/2 // interleave (mu_k, a_k)
+			return (j%p)*d + j/p // interleave by dimension
 		}
 		w := v.w[l]
 		for j := 0; j < out; j++ {
@@ -100,13 +107,12 @@ func (v *madeInverter) ensure(rows int) {
 		return
 	}
 	d, ld := v.d, stride(rows)
-	v.xT, v.zT = make([]float32, (1+d)*ld), make([]float32, d*ld)
+	v.xT, v.zT = make([]float32, (1+v.ctx+d)*ld), make([]float32, d*ld)
 	v.hT = make([][]float32, len(v.counts))
 	for l, c := range v.counts {
 		v.hT[l] = make([]float32, (1+c[d])*ld)
 	}
-	v.oT = make([]float32, 2*ld)
-	v.al, v.sc = make([]float32, rows), make([]float32, rows)
+	v.oT = make([]float32, v.p*ld)
 	v.rows = rows
 }
 
@@ -129,11 +135,11 @@ func (v *madeInverter) units(g blas.Gemm, l int, dst, src []float32, k, u0, n, r
 	}
 }
 
-// invert writes x = T^-1(z) for a MAF block with bounded log-scales m and
-// adds sum alpha to logdet.
-func (v *madeInverter) invert(g blas.Gemm, m affine, x, z []float32, rows int, logdet []float64) {
+// invert writes x = T^-1(z) for an autoregressive block of map m with
+// context c (rows x ctx) and adds log|det dx/dz| to logdet.
+func (v *madeInverter) invert(g blas.Gemm, m CoordMap, x, z, c []float32, rows int, logdet []float64) {
 	v.ensure(rows)
-	d, nl, ld := v.d, len(v.counts), stride(rows)
+	d, nc, p, nl, ld := v.d, v.ctx, v.p, len(v.counts), stride(rows)
 	xT, zT := v.xT, v.zT
 	ones := func(a []float32) {
 		for i := range a[:rows] {
@@ -144,28 +150,31 @@ func (v *madeInverter) invert(g blas.Gemm, m affine, x, z []float32, rows int, l
 	for _, h := range v.hT {
 		ones(h)
 	}
+	if nc > 0 {
+		blas.Transpose(xT[ld:], ld, c, nc, rows, nc)
+	}
 	blas.Transpose(zT, ld, z, d, rows, d)
-	oT, al, sc := v.oT, v.al[:rows], v.sc[:rows]
+	oT := v.oT
 	for j := 0; j < d; j++ {
-		if j > 0 {
+		if j > 0 || nc > 0 {
+			// Units of degree j (0: those fed by the context alone).
 			for l := 0; l < nl; l++ {
 				c := v.counts[l]
-				src, k := xT, 1+j
+				src, k := xT, 1+nc+j
 				if l > 0 {
 					src, k = v.hT[l-1], 1+v.counts[l-1][j]
 				}
-				v.units(g, l, v.hT[l], src, k, c[j-1], c[j]-c[j-1], rows, ld)
+				lo := 0
+				if j > 0 {
+					lo = c[j-1]
+				}
+				v.units(g, l, v.hT[l], src, k, lo, c[j]-lo, rows, ld)
 			}
 		}
-		// Outputs 2j and 2j+1: mu and a of dimension j+1.
+		// The p parameters of dimension j+1.
 		k := 1 + v.counts[nl-1][j]
-		g.Sgemm(true, false, 2, rows, k, 1, v.w[nl][2*j:], 2*d, v.hT[nl-1], ld, 0, oT, ld)
-		m.alphas(al, sc, oT[ld:ld+rows], 1)
-		mu, xj, zj := oT[:rows], xT[(1+j)*ld:(1+j)*ld+rows], zT[j*ld:j*ld+rows]
-		for r := range xj {
-			xj[r] = zj[r]*sc[r] + mu[r]
-			logdet[r] += float64(al[r])
-		}
+		g.Sgemm(true, false, p, rows, k, 1, v.w[nl][p*j:], p*d, v.hT[nl-1], ld, 0, oT, ld)
+		m.DataColumn(xT[(1+nc+j)*ld:(1+nc+j)*ld+rows], zT[j*ld:j*ld+rows], oT, ld, rows, logdet)
 	}
-	blas.Transpose(x, d, xT[ld:], ld, d, rows)
+	blas.Transpose(x, d, xT[(1+nc)*ld:], ld, d, rows)
 }
