@@ -63,7 +63,9 @@ func gatherRows(dst, src []float32, idx []int, rows int) {
 }
 
 // ToLatent implements Transform.
-func (p *Permutation) ToLatent(z, x, _ []float32, rows int, _ []float64) { gatherRows(z, x, p.perm, rows) }
+func (p *Permutation) ToLatent(z, x, _ []float32, rows int, _ []float64) {
+	gatherRows(z, x, p.perm, rows)
+}
 
 // ToData implements Transform.
 func (p *Permutation) ToData(x, z, _ []float32, rows int, _ []float64) { gatherRows(x, z, p.inv, rows) }
