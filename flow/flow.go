@@ -104,6 +104,27 @@ func (f *Flow) ensure(rows int) {
 	f.rows = rows
 }
 
+// InitFromData gives every data-initialised transform (ActNorm) its initial
+// parameters from rows of x with context c, in order: each sees the batch as
+// the transforms before it map it. Training calls it once, on a fresh flow;
+// loading a model never does.
+func (f *Flow) InitFromData(x, c []float32, rows int) {
+	f.ensure(rows)
+	n := rows * f.Dim()
+	clear(f.logdet[:rows])
+	in := x[:n]
+	for k, t := range f.Transforms {
+		if i, ok := t.(interface {
+			InitFromData(x, c []float32, rows int)
+		}); ok {
+			i.InitFromData(in, c, rows)
+		}
+		out := f.bufs[k][:n]
+		t.ToLatent(out, in, c, rows, f.logdet)
+		in = out
+	}
+}
+
 // toLatent runs every transform and returns the latent batch (a Flow buffer)
 // with the summed log-det in f.logdet.
 func (f *Flow) toLatent(x, c []float32, rows int) []float32 {

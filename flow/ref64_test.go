@@ -193,6 +193,10 @@ type ref64 struct {
 	c         float64
 	perm      []int
 	spline    *RQSpline // a spline map (else affine)
+	// own are the parameter values of a layer without a network (ActNorm:
+	// shift, log-scale; LU: lower, upper, log-diagonal), kind says which.
+	own  [][]float64
+	kind string
 }
 
 // newRef64 builds the reference of tr from its current weights.
@@ -221,6 +225,10 @@ func newRef64(t testing.TB, tr Transform) *ref64 {
 		return mapOf(&ref64{d: v.d, nctx: v.ctx, net: newMLP64(v.net), cond: v.passive, act: v.active}, v.m)
 	case *Permutation:
 		return &ref64{d: len(v.perm), perm: v.perm}
+	case *ActNorm:
+		return &ref64{d: v.d, kind: "actnorm", own: [][]float64{to64(v.b.Value), to64(v.s.Value)}}
+	case *LU:
+		return &ref64{d: v.d, kind: "lu", own: [][]float64{to64(v.l.Value), to64(v.u.Value), to64(v.s.Value)}}
 	}
 	t.Fatalf("no float64 reference for %T: add one to ref64_test.go", tr)
 	return nil
@@ -228,6 +236,9 @@ func newRef64(t testing.TB, tr Transform) *ref64 {
 
 // params returns the reference's parameter values in the order of tr.Params().
 func (r *ref64) params() [][]float64 {
+	if r.own != nil {
+		return r.own
+	}
 	if r.net == nil {
 		return nil
 	}
@@ -240,6 +251,45 @@ func (r *ref64) params() [][]float64 {
 func (r *ref64) toLatent(x, cx []float64, rows int) (z, ld, raw []float64, pre [][]float64) {
 	d := r.d
 	z, ld = make([]float64, rows*d), make([]float64, rows)
+	switch r.kind {
+	case "actnorm":
+		b, ls := r.own[0], r.own[1]
+		for i := 0; i < rows; i++ {
+			for j := 0; j < d; j++ {
+				z[i*d+j] = (x[i*d+j] - b[j]) * math.Exp(-ls[j])
+				ld[i] -= ls[j]
+			}
+		}
+		return z, ld, nil, nil
+	case "lu":
+		lo, up, ls := r.own[0], r.own[1], r.own[2]
+		w := make([]float64, d*d)
+		for i := 0; i < d; i++ {
+			for j := 0; j < d; j++ {
+				for k := 0; k <= min(i, j); k++ {
+					l, m := lo[i*d+k], up[k*d+j]
+					if k == i {
+						l = 1
+					}
+					if k == j {
+						m = math.Exp(ls[k])
+					}
+					w[i*d+j] += l * m
+				}
+			}
+		}
+		for i := 0; i < rows; i++ {
+			for a := 0; a < d; a++ {
+				for k := 0; k < d; k++ {
+					z[i*d+a] += w[a*d+k] * x[i*d+k]
+				}
+			}
+			for _, v := range ls {
+				ld[i] += v
+			}
+		}
+		return z, ld, nil, nil
+	}
 	if r.net == nil {
 		for i := 0; i < rows; i++ {
 			for j, k := range r.perm {

@@ -38,6 +38,11 @@ type Spec struct {
 	// DefaultSplineBins, DefaultSplineBound).
 	Bins      int     `json:"bins,omitempty"`
 	TailBound float64 `json:"tail_bound,omitempty"`
+	// ActNorm puts an ActNorm layer (initialised from the first training
+	// batch) before every block, LU an LU-decomposed invertible linear map
+	// (after the ActNorm, when both are set).
+	ActNorm bool `json:"actnorm,omitempty"`
+	LU      bool `json:"lu,omitempty"`
 	// Seed drives the initial weights and any random masks or permutations.
 	Seed uint64 `json:"seed"`
 	// Structure, when set, gives every transform's permutation, coupling mask
@@ -126,6 +131,12 @@ func Build(s Spec, g blas.Gemm) (*Flow, error) {
 	var ts []Transform
 	for i := 0; i < s.Blocks; i++ {
 		name := fmt.Sprintf("block%d", i)
+		if s.ActNorm {
+			ts = append(ts, NewActNorm(fmt.Sprintf("actnorm%d", i), s.Dim))
+		}
+		if s.LU {
+			ts = append(ts, NewLU(fmt.Sprintf("lu%d", i), s.Dim))
+		}
 		if s.coupling() {
 			mask := AlternatingMask(s.Dim, i)
 			if s.Mask == "random" {

@@ -23,7 +23,7 @@ import (
 //
 // Each field is a plain list of integers, so numpy reads it with np.array.
 type Layer struct {
-	// Type is "maf", "nsf", "permutation" or "coupling".
+	// Type is "maf", "nsf", "permutation", "coupling", "actnorm" or "lu".
 	Type string `json:"type"`
 	// Params is the name prefix of the transform's tensors ("block0" for
 	// block0.0.w, block0.0.b, ...); empty for a permutation.
@@ -56,6 +56,10 @@ func (f *Flow) Structure() ([]Layer, error) {
 			out = append(out, madeLayer(t.kind, t.made, t.d, t.ctx))
 		case *Permutation:
 			out = append(out, Layer{Type: "permutation", Perm: t.Perm()})
+		case *ActNorm:
+			out = append(out, Layer{Type: "actnorm", Params: strings.TrimSuffix(t.b.Name, ".shift")})
+		case *LU:
+			out = append(out, Layer{Type: "lu", Params: strings.TrimSuffix(t.l.Name, ".lower")})
 		case *Coupling:
 			m := make([]int, t.d)
 			for _, j := range t.active {
@@ -96,6 +100,12 @@ func (s Spec) validateStructure() error {
 	var want []Layer
 	for i := 0; i < s.Blocks; i++ {
 		name := fmt.Sprintf("block%d", i)
+		if s.ActNorm {
+			want = append(want, Layer{Type: "actnorm", Params: fmt.Sprintf("actnorm%d", i)})
+		}
+		if s.LU {
+			want = append(want, Layer{Type: "lu", Params: fmt.Sprintf("lu%d", i)})
+		}
 		if s.coupling() {
 			want = append(want, Layer{Type: "coupling", Params: name})
 		} else {
@@ -130,7 +140,8 @@ func (s Spec) validateLayer(l *Layer, w Layer) error {
 	}
 	has := map[string]bool{"params": l.Params != "", "perm": l.Perm != nil, "mask": l.Mask != nil,
 		"input_degrees": l.InputDegrees != nil, "hidden_degrees": l.HiddenDegrees != nil}
-	need := map[string][]string{"permutation": {"perm"}, "coupling": {"params", "mask"}, "maf": {"params", "input_degrees", "hidden_degrees"}, "nsf": {"params", "input_degrees", "hidden_degrees"}}[w.Type]
+	need := map[string][]string{"permutation": {"perm"}, "coupling": {"params", "mask"}, "maf": {"params", "input_degrees", "hidden_degrees"},
+		"nsf": {"params", "input_degrees", "hidden_degrees"}, "actnorm": {"params"}, "lu": {"params"}}[w.Type]
 	for _, f := range []string{"params", "perm", "mask", "input_degrees", "hidden_degrees"} {
 		if has[f] != slices.Contains(need, f) {
 			if has[f] {

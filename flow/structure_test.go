@@ -29,6 +29,9 @@ func TestBuildFromStructure(t *testing.T) {
 		{Kind: "maf", Dim: 1, Blocks: 2, Hidden: []int{3}, Activation: "relu", Permutation: "random", Seed: 3},
 		{Kind: "realnvp", Dim: 5, Blocks: 3, Hidden: []int{7}, Activation: "tanh", Mask: "random", Seed: 4},
 		{Kind: "realnvp", Dim: 2, Blocks: 2, Hidden: []int{7}, Activation: "elu", Seed: 5},
+		{Kind: "nsf", Dim: 4, Context: 2, Blocks: 2, Hidden: []int{7}, Activation: "tanh", ActNorm: true, LU: true, Seed: 6},
+		{Kind: "nsf-coupling", Dim: 3, Context: 1, Blocks: 3, Hidden: []int{5}, Activation: "silu", Mask: "random", LU: true, Seed: 7},
+		{Kind: "maf", Dim: 3, Context: 1, Blocks: 2, Hidden: []int{5}, Activation: "relu", ActNorm: true, Seed: 8},
 	}
 	for _, s := range specs {
 		f, err := Build(s, testGemm())

@@ -224,6 +224,10 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	if err := f.SetWorkers(max(opt.Workers, 1)); err != nil {
 		return nil, err
 	}
+	// Data-initialised layers (ActNorm) start from the first training
+	// events (in shuffled order), once; a loaded model is never re-initialised.
+	ni := min(nt, initRows)
+	f.InitFromData(tr.X[:ni*dm], tr.C[:ni*nc], ni)
 	sum, fitErr := Fit(ctx, f, tr, val, opt.Config)
 	if st := Stopped(fitErr); fitErr != nil && (st == nil || !st.Kept) {
 		return nil, fitErr
@@ -250,6 +254,9 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	}
 	return res, fitErr
 }
+
+// initRows is how many training events initialise ActNorm layers.
+const initRows = 2048
 
 // constantColumns splits the table's columns cols into those with more than
 // one value over the given rows (their indices) and those with a single one

@@ -19,6 +19,9 @@ import (
 const benchExamples = `  # hepflow and the PyTorch reference side by side (needs python3-torch)
   hepflow bench --reference ../shared/bench/torch_maf.py
 
+  # the autoregressive spline flow against its PyTorch reference
+  hepflow bench --flow nsf --reference ../shared/bench/torch_nsf.py
+
   # the portable pure-Go GEMM only, 5 s per mode, JSON
   hepflow bench --impl go --seconds 5 --json
 
@@ -52,8 +55,8 @@ func runBench(ctx context.Context, args []string, e *env) error {
 	c.register(fs, true)
 	fs.StringVar(&modes, "mode", "train,logprob,sample", "modes to measure")
 	fs.StringVar(&impls, "impl", benchImpls(), "hepflow GEMM backends to measure: avx512 (CPUs with AVX-512), avx2 (CPUs with AVX2 and FMA), openblas, go")
-	fs.StringVar(&flowKind, "flow", "maf", "flow of the benchmark: maf (the standard) or realnvp")
-	fs.StringVar(&reference, "reference", "../shared/bench/torch_maf.py", "PyTorch reference script; skipped when missing or when torch is not installed (empty: skip)")
+	fs.StringVar(&flowKind, "flow", "maf", "flow of the benchmark (D=28, 5 blocks [128,128], ReLU): maf (the standard), nsf (8 bins on [-5,5]), realnvp or nsf-coupling")
+	fs.StringVar(&reference, "reference", "auto", "PyTorch reference script of the same flow; auto: ../shared/bench/torch_maf.py for maf, torch_nsf.py for nsf, none otherwise; skipped when missing or when torch is not installed (empty: skip)")
 	fs.StringVar(&python, "python", "/usr/bin/python3", "python with torch for the reference")
 	fs.Float64Var(&seconds, "seconds", 10, "measuring time per mode and implementation")
 	fs.StringVar(&profile, "cpuprofile", "", "write a CPU profile of each measurement to PREFIX-MODE-IMPL.pprof")
@@ -66,6 +69,14 @@ func runBench(ctx context.Context, args []string, e *env) error {
 	}
 	if !positive(seconds) {
 		return usagef("--seconds %g: must be positive", seconds)
+	}
+	switch flowKind {
+	case "maf", "nsf", "realnvp", "nsf-coupling":
+	default:
+		return usagef("--flow %q: want maf, nsf, realnvp or nsf-coupling", flowKind)
+	}
+	if reference == "auto" {
+		reference = map[string]string{"maf": "../shared/bench/torch_maf.py", "nsf": "../shared/bench/torch_nsf.py"}[flowKind]
 	}
 	if child {
 		g, err := blas.Select(impls, 1, c.logger(e))
@@ -133,7 +144,7 @@ func runBench(ctx context.Context, args []string, e *env) error {
 			}
 			r.Impls = append(r.Impls, res)
 		}
-		if torchOK && flowKind == "maf" {
+		if torchOK {
 			cfg := benchmark.Standard(mode)
 			cfg.Seconds = seconds
 			t, err := benchmark.RunTorch(ctx, python, reference, cfg, c.threads)

@@ -25,6 +25,9 @@ const demoExamples = `  hepflow demo                 # writes ./hepflow-demo
 
   # held-out NLL of the seed talk's logit scaling on another split
   hepflow demo --out /tmp/demo-logit --seed 3 --scaling logit
+
+  # a spline flow with about the MAF's number of parameters, ActNorm and LU layers
+  hepflow demo --out /tmp/demo-nsf --flow nsf --hidden 48,48 --actnorm --lu
 `
 
 func runDemo(ctx context.Context, args []string, e *env) error {
@@ -32,13 +35,19 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	var out string
 	var epochs int
 	var seed uint64
-	var scaling, kind string
+	var scaling, kind, hiddenFlag string
+	var blocks int
+	var actnorm, lu bool
 	fs := newFlags("demo", "demo [--out DIR]", demoExamples, e)
 	c.register(fs, true)
 	fs.StringVar(&out, "out", "hepflow-demo", "folder for the model, samples, summary and report")
 	fs.IntVar(&epochs, "epochs", 200, "maximum training epochs, at least 1 (early stopping usually ends sooner)")
 	fs.Uint64Var(&seed, "seed", 1, "random seed (also draws the 80/20 split of the background into training and held-out test events)")
-	fs.StringVar(&kind, "flow", "maf", "flow type, as 'hepflow train --flow': maf, nsf (8 spline bins on [-5, 5]) or realnvp")
+	fs.StringVar(&kind, "flow", "maf", "flow type, as 'hepflow train --flow': maf, nsf (8 spline bins on [-5, 5]), realnvp or nsf-coupling")
+	fs.StringVar(&hiddenFlag, "hidden", "128,128", "hidden layer sizes of each conditioner")
+	fs.IntVar(&blocks, "blocks", 5, "number of blocks")
+	fs.BoolVar(&actnorm, "actnorm", false, "an ActNorm layer before every block")
+	fs.BoolVar(&lu, "lu", false, "an LU-decomposed linear layer before every block")
 	fs.StringVar(&scaling, "scaling", preprocess.ScalingAuto, "feature scaling, as 'hepflow train --scaling': auto, asinh, logit or seed")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -54,8 +63,14 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	default:
 		return usagef("--scaling %q: want auto, asinh, logit or seed", scaling)
 	}
-	if err := flow.DefaultSpec(kind, len(data.HiggsContinuous())).Validate(); err != nil {
-		return usagef("--flow: %v", err)
+	hidden, err := parseInts("hidden", hiddenFlag)
+	if err != nil {
+		return err
+	}
+	spec := flow.DefaultSpec(kind, len(data.HiggsContinuous()))
+	spec.Seed, spec.Hidden, spec.Blocks, spec.ActNorm, spec.LU = seed, hidden, blocks, actnorm, lu
+	if err := spec.Validate(); err != nil {
+		return usagef("--flow/--hidden/--blocks: %v", err)
 	}
 	if err := prepareOutDir(out, c.force); err != nil {
 		return err
@@ -93,8 +108,6 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	// Hold out a test set the training never sees, not even for early stopping.
 	trainTab, testTab := splitTable(bkg, 0.2, seed)
 	log.Info("demo: training on the embedded HIGGS background", "train_events", trainTab.Rows(), "test_events", testTab.Rows(), "features", len(features))
-	spec := flow.DefaultSpec(kind, len(features))
-	spec.Seed = seed
 	cfg := train.Config{Epochs: epochs, LR: 1e-3, Schedule: "cosine", ClipNorm: 5, Patience: 20, Seed: seed}
 	bar := newProgress(e.stderr)
 	if bar != nil {

@@ -60,6 +60,8 @@ type trainFlags struct {
 	bins    int
 	bound   float64
 	context string
+	actnorm bool
+	lu      bool
 }
 
 func runTrain(ctx context.Context, args []string, e *env) error {
@@ -75,6 +77,8 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	fs.Float64Var(&f.bound, "tail-bound", flow.DefaultSplineBound, "nsf, nsf-coupling: the splines act on [-B, B] of the standardized inputs, identity outside")
 	fs.StringVar(&f.context, "context", "", "comma-separated columns to condition on: the model is p(features | context), the context columns are read (standardized) but not modelled; with --format higgs, 'label' may be one")
 	fs.IntVar(&f.blocks, "blocks", 5, "number of MAF blocks or coupling layers")
+	fs.BoolVar(&f.actnorm, "actnorm", false, "an ActNorm layer before every block (per-feature affine, initialised from the first training events, stored in the model)")
+	fs.BoolVar(&f.lu, "lu", false, "an LU-decomposed invertible linear layer before every block (mixes all features; log-det = sum log diag U)")
 	fs.StringVar(&f.hidden, "hidden", "128,128", "hidden layer sizes of each conditioner")
 	fs.StringVar(&f.act, "activation", "tanh", "conditioner activation: tanh, relu, elu or silu (relu extrapolates linearly into the tails; tanh gave better held-out densities on HIGGS)")
 	fs.StringVar(&f.perm, "permutation", "reverse", "MAF feature order between blocks: reverse or random")
@@ -120,7 +124,8 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	spec := flow.Spec{Kind: f.kind, Blocks: f.blocks, Hidden: hidden, Activation: f.act, Permutation: f.perm, Mask: f.mask, Seed: f.seed}
+	spec := flow.Spec{Kind: f.kind, Blocks: f.blocks, Hidden: hidden, Activation: f.act, Permutation: f.perm, Mask: f.mask, Seed: f.seed,
+		ActNorm: f.actnorm, LU: f.lu}
 	if f.kind == "nsf" || f.kind == "nsf-coupling" {
 		spec.Bins, spec.TailBound = f.bins, f.bound
 	}
