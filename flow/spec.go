@@ -118,6 +118,42 @@ func (s Spec) newMap() CoordMap {
 	return NewAffine(DefaultScaleBound)
 }
 
+// layerSpec is one transform of a spec's architecture: what kind of layer
+// it is (the stored Layer type: "actnorm", "lu", "maf", "nsf", "coupling" or
+// "permutation"), its tensor prefix (for a permutation: the block it
+// follows, for messages) and its block's index. Build constructs this list
+// and the stored structure is checked against it, so both always agree.
+type layerSpec struct {
+	typ   string
+	name  string
+	block int
+}
+
+// layers lists the transforms of the spec in ToLatent order: per block an
+// optional ActNorm and LU, then the block (a MADE block of the spec's map,
+// or a coupling), and between MADE blocks a permutation.
+func (s Spec) layers() []layerSpec {
+	var out []layerSpec
+	for i := 0; i < s.Blocks; i++ {
+		name := fmt.Sprintf("block%d", i)
+		if s.ActNorm {
+			out = append(out, layerSpec{"actnorm", fmt.Sprintf("actnorm%d", i), i})
+		}
+		if s.LU {
+			out = append(out, layerSpec{"lu", fmt.Sprintf("lu%d", i), i})
+		}
+		if s.coupling() {
+			out = append(out, layerSpec{"coupling", name, i})
+			continue
+		}
+		out = append(out, layerSpec{s.Kind, name, i})
+		if i+1 < s.Blocks && s.Dim > 1 {
+			out = append(out, layerSpec{"permutation", name, i})
+		}
+	}
+	return out
+}
+
 // Build constructs the flow of a spec over a N(0, I) base, with freshly
 // initialised weights drawn from the spec's seed. With s.Structure set, the
 // permutations and masks are the stored ones; the seed is consumed in the
@@ -129,46 +165,39 @@ func Build(s Spec, g blas.Gemm) (*Flow, error) {
 	act, _ := nn.ActivationByName(s.Activation)
 	rng := rand.New(rand.NewPCG(s.Seed, 0x5eed))
 	var ts []Transform
-	for i := 0; i < s.Blocks; i++ {
-		name := fmt.Sprintf("block%d", i)
-		if s.ActNorm {
-			ts = append(ts, NewActNorm(fmt.Sprintf("actnorm%d", i), s.Dim))
-		}
-		if s.LU {
-			ts = append(ts, NewLU(fmt.Sprintf("lu%d", i), s.Dim))
-		}
-		if s.coupling() {
-			mask := AlternatingMask(s.Dim, i)
+	for k, l := range s.layers() {
+		var t Transform
+		var err error
+		switch l.typ {
+		case "actnorm":
+			t = NewActNorm(l.name, s.Dim)
+		case "lu":
+			t = NewLU(l.name, s.Dim)
+		case "coupling":
+			mask := AlternatingMask(s.Dim, l.block)
 			if s.Mask == "random" {
 				mask = RandomMask(s.Dim, rng)
 			}
 			if s.Structure != nil {
-				mask = s.Structure[len(ts)].activeMask()
+				mask = s.Structure[k].activeMask()
 			}
-			c, err := NewCouplingMap(name, mask, s.Context, s.Hidden, act, s.newMap(), g, rng)
-			if err != nil {
-				return nil, err
-			}
-			ts = append(ts, c)
-			continue
-		}
-		b, err := NewAutoregressive(name, s.Kind, s.Dim, s.Context, s.Hidden, act, s.newMap(), g, rng)
-		if err != nil {
-			return nil, err
-		}
-		ts = append(ts, b)
-		if i+1 < s.Blocks && s.Dim > 1 {
+			t, err = NewCouplingMap(l.name, mask, s.Context, s.Hidden, act, s.newMap(), g, rng)
+		case "permutation":
 			p := Reverse(s.Dim)
 			if s.Permutation == "random" {
 				p = RandomPermutation(s.Dim, rng)
 			}
 			if s.Structure != nil {
-				if p, err = NewPermutation(s.Structure[len(ts)].Perm); err != nil {
-					return nil, err
-				}
+				p, err = NewPermutation(s.Structure[k].Perm)
 			}
-			ts = append(ts, p)
+			t = p
+		default: // a MADE block of the spec's map
+			t, err = NewAutoregressive(l.name, l.typ, s.Dim, s.Context, s.Hidden, act, s.newMap(), g, rng)
 		}
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, t)
 	}
 	f, err := New(StdNormal{D: s.Dim}, ts...)
 	if err != nil {

@@ -98,22 +98,8 @@ func (l *Layer) activeMask() []bool {
 // permutation, coupling mask or MADE layout. Errors name the layer.
 func (s Spec) validateStructure() error {
 	var want []Layer
-	for i := 0; i < s.Blocks; i++ {
-		name := fmt.Sprintf("block%d", i)
-		if s.ActNorm {
-			want = append(want, Layer{Type: "actnorm", Params: fmt.Sprintf("actnorm%d", i)})
-		}
-		if s.LU {
-			want = append(want, Layer{Type: "lu", Params: fmt.Sprintf("lu%d", i)})
-		}
-		if s.coupling() {
-			want = append(want, Layer{Type: "coupling", Params: name})
-		} else {
-			want = append(want, Layer{Type: s.Kind, Params: name})
-			if i+1 < s.Blocks && s.Dim > 1 {
-				want = append(want, Layer{Type: "permutation", Params: name}) // Params: only for the message
-			}
-		}
+	for _, l := range s.layers() {
+		want = append(want, Layer{Type: l.typ, Params: l.name}) // a permutation's Params: only for the message
 	}
 	if len(s.Structure) != len(want) {
 		return fmt.Errorf("flow structure has %d transforms; a %s of %d blocks over %d features has %d", len(s.Structure), s.Kind, s.Blocks, s.Dim, len(want))
