@@ -34,8 +34,12 @@ func mapBatch(m CoordMap, seed uint64, n, rows int) (x, theta []float32) {
 		x[i] = float32(2.5 * rng.NormFloat64())
 	}
 	theta = make([]float32, rows*n*m.ParamsPerCoord())
+	amp := 1.0
+	if _, ok := m.(*Affine); ok {
+		amp = 4 // raw log-scales well into the soft bound, where dalpha/da is far from 1
+	}
 	for i := range theta {
-		theta[i] = float32(rng.NormFloat64())
+		theta[i] = float32(amp * rng.NormFloat64())
 	}
 	return x, theta
 }
