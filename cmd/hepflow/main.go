@@ -19,13 +19,14 @@ Usage:
   hepflow <command> [flags]
 
 Commands:
-  train     fit a flow (MAF or RealNVP) to events by maximum likelihood
+  train     fit a flow (MAF, NSF, RealNVP; optionally conditional) to events by maximum likelihood
   sample    generate events in physical units from a model
   logprob   per-event log density of a data file under a model
   compare   compare a reference and a candidate sample; HTML report
   c2st      classifier two-sample test of two samples
   anomaly   score signal against background by -log p; ROC and AUC
-  bench     the standard MAF benchmark, side by side with PyTorch
+  classify  per-event likelihood ratio log p(x|num) - log p(x|den) of a conditional model
+  bench     the standard MAF (or NSF) benchmark, side by side with PyTorch
   demo      train, sample and validate on the embedded real HIGGS sample
   version   print the version
 
@@ -42,15 +43,16 @@ type command func(ctx context.Context, args []string, env *env) error
 
 func commands() map[string]command {
 	return map[string]command{
-		"train":   runTrain,
-		"sample":  runSample,
-		"logprob": runLogProb,
-		"compare": runCompare,
-		"c2st":    runC2ST,
-		"anomaly": runAnomaly,
-		"bench":   runBench,
-		"demo":    runDemo,
-		"version": runVersion,
+		"train":    runTrain,
+		"sample":   runSample,
+		"logprob":  runLogProb,
+		"compare":  runCompare,
+		"c2st":     runC2ST,
+		"anomaly":  runAnomaly,
+		"classify": runClassify,
+		"bench":    runBench,
+		"demo":     runDemo,
+		"version":  runVersion,
 	}
 }
 

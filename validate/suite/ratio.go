@@ -1,0 +1,63 @@
+package suite
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"hepflow/model"
+)
+
+// LogRatio returns, per event, the likelihood ratio of a conditional model
+// between two values of one context column: log p(x | col=num) - log p(x |
+// col=den), the Neyman-Pearson statistic when col is the class. x holds rows
+// of the model's feature columns; c the model's context columns (nil when
+// col is its only one: they are all set). Both densities see the same
+// dequantization noise (one seed, drawn twice), so it cancels rather than
+// adding variance. Events without a density under either value get NaN;
+// their count is returned.
+func LogRatio(m *model.Model, x, c []float64, rows int, col string, num, den float64, seed uint64) ([]float64, int, error) {
+	cols := m.ContextColumns()
+	j := slices.Index(cols, col)
+	if j < 0 {
+		return nil, 0, fmt.Errorf("likelihood ratio: %q is not a context column of the model (its context: %v)", col, cols)
+	}
+	k := len(cols)
+	if c == nil {
+		if k > 1 {
+			return nil, 0, fmt.Errorf("likelihood ratio: the model has %d context columns %v; the others need values", k, cols)
+		}
+		c = make([]float64, rows)
+	}
+	if len(c) < rows*k {
+		return nil, 0, fmt.Errorf("likelihood ratio: %d context values for %d events of %d columns", len(c), rows, k)
+	}
+	at := func(v float64) ([]float64, error) {
+		cv := slices.Clone(c[:rows*k])
+		for r := 0; r < rows; r++ {
+			cv[r*k+j] = v
+		}
+		lp := make([]float64, rows)
+		_, err := m.LogProb(lp, x, cv, rows, rand.New(rand.NewPCG(seed, 0x1a710)))
+		return lp, err
+	}
+	ln, err := at(num)
+	if err != nil {
+		return nil, 0, err
+	}
+	ld, err := at(den)
+	if err != nil {
+		return nil, 0, err
+	}
+	bad := 0
+	for r := range ln {
+		if math.IsInf(ln[r], 0) || math.IsInf(ld[r], 0) || math.IsNaN(ln[r]) || math.IsNaN(ld[r]) {
+			ln[r] = math.NaN()
+			bad++
+			continue
+		}
+		ln[r] -= ld[r]
+	}
+	return ln, bad, nil
+}
