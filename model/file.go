@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 
 	"hepflow/flow"
 	"hepflow/internal/atomicfile"
@@ -44,7 +48,27 @@ type Info struct {
 	// in the order the flow takes them (see ContextColumn); absent for an
 	// unconditional one. Spec.Context is their number.
 	Context []ContextColumn `json:"context,omitempty"`
+	// Ensemble is the number K >= 2 of flows of an ensemble model (absent,
+	// 0, for a single flow): its density is the mean of theirs. Spec is
+	// member 0's, Members those of members 1..K-1 (each with its structure;
+	// hepflow's ensembles differ only by Seed), and member k's tensors are
+	// named with MemberTensorPrefix(k).
+	Ensemble int         `json:"ensemble,omitempty"`
+	Members  []flow.Spec `json:"members,omitempty"`
 }
+
+// knownFields are the JSON names of Info's fields: a file with any other
+// top-level field was written by a hepflow that knows more (say, a new
+// kind of model) and is refused rather than read as something it is not.
+var knownFields = func() map[string]bool {
+	t := reflect.TypeFor[Info]()
+	out := map[string]bool{}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		out[name] = true
+	}
+	return out
+}()
 
 // DataInfo records what the model was trained on.
 type DataInfo struct {
@@ -66,6 +90,9 @@ func New(info Info, s *preprocess.Scaler, f *flow.Flow) (*Model, error) {
 	}
 	if err := validContext(info.Context, f.ContextDim()); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
+	}
+	if info.Ensemble > 1 || len(info.Members) > 0 {
+		return nil, fmt.Errorf("model: info describes an ensemble of %d flows (%d member specs); assemble it with NewEnsemble", info.Ensemble, len(info.Members))
 	}
 	raw, err := json.Marshal(s)
 	if err != nil {
@@ -99,24 +126,69 @@ func New(info Info, s *preprocess.Scaler, f *flow.Flow) (*Model, error) {
 // Load uses the stored structure; files written before it existed (no
 // "structure") are rebuilt from the seed as before. The addition is
 // optional, so the format version stays 1.
+//
+// An ensemble of K flows (see NewEnsemble) adds "ensemble": K and
+// "members": the specs (with structure) of members 1..K-1, member 0's being
+// "flow"; member 0's tensors are named as above and member k's carry the
+// prefix "member<k>/" (member1/block0.0.w). A single flow is written
+// without either field, exactly as before ensembles existed. Still format
+// version 1: hepflow versions before ensembles refuse such a file (it has
+// more tensors than "flow" needs); this one refuses any top-level field it
+// does not know and any member tensor a file does not declare.
 func Save(path string, m *Model) error {
 	info := m.Info
-	st, err := m.Flow.Structure()
-	if err != nil {
-		return fmt.Errorf("save model %s: %w", path, err)
+	fs := m.Flows()
+	if len(fs) > 1 && fs[0] != m.Flow {
+		return fmt.Errorf("save model %s: ensemble member 0 is not the model's Flow", path)
 	}
-	info.Spec.Structure = st
-	if err := info.Spec.Validate(); err != nil {
-		// Caught here, not at load time: the flow is not the one its spec builds.
-		return fmt.Errorf("save model %s: the flow does not match its spec: %w", path, err)
+	if len(info.Members) != len(fs)-1 {
+		return fmt.Errorf("save model %s: %d flows but %d member specs", path, len(fs), len(info.Members))
+	}
+	info.Members = append([]flow.Spec(nil), info.Members...)
+	var params []*nn.Param
+	for k, f := range fs {
+		spec := &info.Spec
+		if k > 0 {
+			spec = &info.Members[k-1]
+		}
+		st, err := f.Structure()
+		if err != nil {
+			return fmt.Errorf("save model %s: %w", path, err)
+		}
+		spec.Structure = st
+		if err := spec.Validate(); err != nil {
+			// Caught here, not at load time: the flow is not the one its spec builds.
+			return fmt.Errorf("save model %s: the flow%s does not match its spec: %w", path, memberName(k, len(fs)), err)
+		}
+		for _, p := range f.Params() {
+			if k > 0 {
+				q := *p
+				q.Name = MemberTensorPrefix(k) + p.Name
+				p = &q
+			}
+			params = append(params, p)
+		}
+	}
+	if len(fs) > 1 {
+		info.Ensemble = len(fs)
+	} else {
+		info.Ensemble, info.Members = 0, nil
 	}
 	meta, err := json.Marshal(info)
 	if err != nil {
 		return fmt.Errorf("save model %s: %w", path, err)
 	}
 	return atomicfile.Write(path, func(w io.Writer) error {
-		return nn.WriteSafetensors(w, m.Flow.Params(), map[string]string{MetadataKey: string(meta), "format": "pt"})
+		return nn.WriteSafetensors(w, params, map[string]string{MetadataKey: string(meta), "format": "pt"})
 	})
+}
+
+// memberName is " of ensemble member k" for an ensemble, "" otherwise.
+func memberName(k, of int) string {
+	if of < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" of ensemble member %d", k)
 }
 
 // Load reads a model file and rebuilds the flow with g as its GEMM backend.
@@ -146,23 +218,84 @@ func Decode(b []byte, g blas.Gemm) (*Model, error) {
 	if err := json.Unmarshal([]byte(raw), &info); err != nil {
 		return nil, fmt.Errorf("hepflow metadata is not valid JSON: %w", err)
 	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(raw), &fields); err != nil {
+		return nil, fmt.Errorf("hepflow metadata is not a JSON object: %w", err)
+	}
+	var unknown []string
+	for name := range fields {
+		if !knownFields[name] {
+			unknown = append(unknown, strconv.Quote(name))
+		}
+	}
 	if info.Format != FormatName {
 		return nil, fmt.Errorf("metadata format %q, want %q", info.Format, FormatName)
 	}
 	if info.Version < 1 || info.Version > FormatVersion {
 		return nil, fmt.Errorf("model format version %d; this hepflow %s reads versions up to %d", info.Version, Version, FormatVersion)
 	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("hepflow metadata has field %s, unknown to hepflow %s (written by a newer version?)", strings.Join(unknown, ", "), Version)
+	}
+	nf := 1
+	switch {
+	case info.Ensemble < 0 || info.Ensemble == 1 && len(info.Members) > 0:
+		return nil, fmt.Errorf("ensemble of %d flows with %d member specs", info.Ensemble, len(info.Members))
+	case info.Ensemble > 1:
+		if len(info.Members) != info.Ensemble-1 {
+			return nil, fmt.Errorf("ensemble of %d flows with %d member specs; want %d (member 0's is \"flow\")", info.Ensemble, len(info.Members), info.Ensemble-1)
+		}
+		nf = info.Ensemble
+	case len(info.Members) > 0:
+		return nil, fmt.Errorf("%d ensemble member specs without \"ensemble\"", len(info.Members))
+	}
 	s := new(preprocess.Scaler)
 	if err := json.Unmarshal(info.Scaler, s); err != nil {
 		return nil, fmt.Errorf("preprocessing parameters: %w", err)
 	}
-	f, err := flow.Build(info.Spec, g)
-	if err != nil {
-		return nil, fmt.Errorf("architecture: %w", err)
+	// Every tensor belongs to one member: a member prefix the file does not
+	// declare is refused, not ignored.
+	mts := make([]map[string]nn.Tensor, nf)
+	for k := range mts {
+		mts[k] = map[string]nn.Tensor{}
 	}
-	if err := nn.LoadParams(f.Params(), ts); err != nil {
-		return nil, err
+	for name, t := range ts {
+		k, rest, ok := tensorMember(name)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("tensor %q: a malformed ensemble member prefix", name)
+		case k >= nf && nf == 1:
+			return nil, fmt.Errorf("tensor %q belongs to ensemble member %d, but the file is not an ensemble (no \"ensemble\" in its metadata)", name, k)
+		case k >= nf:
+			return nil, fmt.Errorf("tensor %q belongs to ensemble member %d, but the file has %d members", name, k, nf)
+		}
+		mts[k][rest] = t
 	}
+	var flows []*flow.Flow
+	for k := range nf {
+		spec := info.Spec
+		if k > 0 {
+			spec = info.Members[k-1]
+		}
+		f, err := flow.Build(spec, g)
+		if err != nil {
+			return nil, fmt.Errorf("architecture%s: %w", memberName(k, nf), err)
+		}
+		if err := nn.LoadParams(f.Params(), mts[k]); err != nil {
+			if nf > 1 {
+				return nil, fmt.Errorf("ensemble member %d: %w", k, err)
+			}
+			return nil, err
+		}
+		if k > 0 {
+			if err := sameShape(flows[0], f); err != nil {
+				return nil, fmt.Errorf("ensemble member %d: %w", k, err)
+			}
+		}
+		flows = append(flows, f)
+	}
+	f := flows[0]
 	if s.Dim() != f.Dim() || len(info.Columns) != f.Dim() {
 		return nil, fmt.Errorf("inconsistent model: %d columns, preprocessing for %d, flow of %d", len(info.Columns), s.Dim(), f.Dim())
 	}
@@ -172,5 +305,9 @@ func Decode(b []byte, g blas.Gemm) (*Model, error) {
 	if err := validContext(info.Context, f.ContextDim()); err != nil {
 		return nil, err
 	}
-	return &Model{Info: info, Scaler: s, Flow: f}, nil
+	m := &Model{Info: info, Scaler: s, Flow: f}
+	if nf > 1 {
+		m.Members = flows
+	}
+	return m, nil
 }

@@ -18,10 +18,67 @@ const Version = "0.1.0"
 
 // Model is preprocessing + flow + base: densities and samples in the units of
 // the training file. It is not safe for concurrent use (the flow owns buffers).
+//
+// An ensemble model has several flows (members) on the same scaling and
+// context: its density is the mean of theirs, log p(x) = log((1/K) sum_k
+// p_k(x)), and each sampled event comes from one member picked uniformly
+// (see LogProb, Sample, NewEnsemble).
 type Model struct {
 	Info   Info
 	Scaler *preprocess.Scaler
-	Flow   *flow.Flow
+	// Flow is the model's flow; of an ensemble, member 0 (whose spec is
+	// Info.Spec). Densities and samples go through every member (Flows);
+	// code that uses Flow directly sees member 0 only: the latent-space
+	// check (validate/suite.Encode) checks member 0's latent space, which is
+	// N(0, I) if member 0 is a good flow, but says nothing about the others.
+	Flow *flow.Flow
+	// Members are the flows of an ensemble, Members[0] == Flow; nil (or
+	// Flow alone) for a single flow.
+	Members []*flow.Flow
+}
+
+// Flows returns the model's flows: the members of an ensemble, or Flow alone.
+func (m *Model) Flows() []*flow.Flow {
+	if len(m.Members) > 1 {
+		return m.Members
+	}
+	return []*flow.Flow{m.Flow}
+}
+
+// Ensemble is the number of flows whose densities the model averages (1 for a single flow).
+func (m *Model) Ensemble() int { return len(m.Flows()) }
+
+// SetWorkers spreads every member flow over n workers (see flow.Flow.SetWorkers).
+func (m *Model) SetWorkers(n int) error {
+	for _, f := range m.Flows() {
+		if err := f.SetWorkers(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// members returns the flows for a density or sample, checking that an
+// ensemble's member 0 is Flow and giving every member Flow's number of
+// workers (callers that set only m.Flow's, as before ensembles, get them on
+// every member).
+func (m *Model) members() ([]*flow.Flow, error) {
+	fs := m.Flows()
+	if len(fs) == 1 {
+		return fs, nil
+	}
+	if fs[0] != m.Flow {
+		return nil, errors.New("model: ensemble member 0 is not the model's Flow")
+	}
+	n := m.Flow.Workers()
+	for _, f := range fs[1:] {
+		if f.Workers() != n {
+			if err := f.SetWorkers(n); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return fs, nil
 }
 
 // Columns are the features the model takes, in order.
@@ -62,8 +119,15 @@ func (u Unscored) String() string {
 // without a density (see Unscored) get log p = -Inf and are counted; a
 // context value that is not finite counts as not finite. rng draws the
 // dequantization noise of discrete columns.
+//
+// Of an ensemble of K members it is log((1/K) sum_k p_k(x)), every member
+// scoring the same scaled (and dequantized) event.
 func (m *Model) LogProb(dst []float64, x, c []float64, rows int, rng *rand.Rand) (Unscored, error) {
 	var un Unscored
+	fs, err := m.members()
+	if err != nil {
+		return un, err
+	}
 	d, k := m.Dim(), m.ContextDim()
 	if len(x) < rows*d || len(dst) < rows {
 		return un, fmt.Errorf("logprob: %d values for %d rows of %d features", len(x), rows, d)
@@ -78,6 +142,10 @@ func (m *Model) LogProb(dst []float64, x, c []float64, rows int, rng *rand.Rand)
 	good := make([]float64, 0, len(y))
 	idx := make([]int, 0, len(ld))
 	lp := make([]float64, len(ld))
+	var lpk []float64
+	if len(fs) > 1 {
+		lpk = make([]float64, len(fs)*len(ld))
+	}
 	for start := 0; start < rows; start += flow.ChunkRows {
 		n := min(flow.ChunkRows, rows-start)
 		good, idx = good[:0], idx[:0]
@@ -109,7 +177,11 @@ func (m *Model) LogProb(dst []float64, x, c []float64, rows int, rng *rand.Rand)
 		if err := m.Scaler.ToLatent(y[:n*d], good, n, ld[:n], rng); err != nil {
 			return un, fmt.Errorf("logprob: %w", err)
 		}
-		m.Flow.LogProb(lp[:n], y[:n*d], cy[:n*k], n)
+		if len(fs) == 1 {
+			m.Flow.LogProb(lp[:n], y[:n*d], cy[:n*k], n)
+		} else {
+			logMeanExp(lp[:n], fs, lpk, y[:n*d], cy[:n*k], n)
+		}
 		for i, r := range idx {
 			dst[r] = lp[i] + ld[i]
 		}
@@ -121,7 +193,14 @@ func (m *Model) LogProb(dst []float64, x, c []float64, rows int, rng *rand.Rand)
 // row-major), event r from p(x | c_r) for a conditional model (c: rows x
 // ContextDim physical values, nil for an unconditional model). A context
 // value that is not finite is an error.
+//
+// Of an ensemble, each event's member is drawn uniformly from rng; the
+// events depend on rng, c and rows only.
 func (m *Model) Sample(dst, c []float64, rows int, rng *rand.Rand) error {
+	fs, err := m.members()
+	if err != nil {
+		return err
+	}
 	d, k := m.Dim(), m.ContextDim()
 	if len(c) < rows*k {
 		return fmt.Errorf("sample: %d context values for %d events of %d context columns", len(c), rows, k)
@@ -129,12 +208,20 @@ func (m *Model) Sample(dst, c []float64, rows int, rng *rand.Rand) error {
 	chunk := min(rows, flow.ChunkRows)
 	y := make([]float32, chunk*d)
 	cy := make([]float32, chunk*k)
+	var es *ensembleSampler
+	if len(fs) > 1 {
+		es = newEnsembleSampler(fs, chunk, d, k)
+	}
 	for start := 0; start < rows; start += chunk {
 		n := min(chunk, rows-start)
 		if !m.scaleContext(cy[:n*k], c[start*k:(start+n)*k], n) {
 			return fmt.Errorf("sample: a context value of events %d to %d is not finite", start+1, start+n)
 		}
-		m.Flow.Sample(y[:n*d], cy[:n*k], n, rng)
+		if es == nil {
+			m.Flow.Sample(y[:n*d], cy[:n*k], n, rng)
+		} else {
+			es.sample(y[:n*d], cy[:n*k], n, rng)
+		}
 		m.Scaler.ToData(dst[start*d:(start+n)*d], y[:n*d], n)
 	}
 	return nil

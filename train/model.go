@@ -44,6 +44,15 @@ type ModelOptions struct {
 	// Logger receives the warnings about the data (also in Result.Warnings)
 	// as they are found, before training starts; nil discards them.
 	Logger *slog.Logger
+	// Ensemble is the number K of flows to train into one ensemble model (0
+	// or 1: a single flow): the same architecture, split, scaling and
+	// context, member k with initial-weight seed Spec.Seed+k and shuffling
+	// seed Config.Seed+k, trained one after the other. See FitModel.
+	Ensemble int
+	// OnMember, when set, is called before each member of an ensemble
+	// starts training (member counts from 0); Config.Progress reports its
+	// epochs. Config.Logger's lines carry member=k/K (counting from 1).
+	OnMember func(member, members int)
 }
 
 // Result is a trained model with figures in physical units.
@@ -61,6 +70,9 @@ type Result struct {
 	ValUnseenLevel int `json:"val_unseen_level"`
 	// Warnings about the training data: extreme values, dropped constant columns.
 	Warnings []string `json:"warnings,omitempty"`
+	// Members of an ensemble (nil for a single flow), every member trained,
+	// in order; TrainNLL, ValNLL and Summary are then the ensemble's.
+	Members []MemberResult `json:"members,omitempty"`
 }
 
 // FitModel splits tab into training and validation events, fits the feature
@@ -73,6 +85,16 @@ type Result struct {
 // early (see Fit and StoppedError) with weights worth keeping, the model
 // with the best weights so far is returned together with the
 // *StoppedError, so that callers can still save it; otherwise no model.
+//
+// With opt.Ensemble = K > 1 it trains K flows on the same split and
+// scaling (see ModelOptions.Ensemble) into one ensemble model (see
+// model.NewEnsemble); Result.Members describes each member. If a member's
+// run stops early, no further member is trained and the model holds the
+// members finished before it, plus the stopped one when its weights are
+// worth keeping (Kept) and, with validation events, it lowers the
+// ensemble's validation NLL (or there is no finished member); the
+// *StoppedError (wrapped, naming the member) has Kept set when any member
+// is kept.
 func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt ModelOptions) (*Result, error) {
 	rows, d := tab.Rows(), tab.Cols()
 	if rows < 2 {
@@ -80,6 +102,9 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	}
 	if weights != nil && len(weights) != rows {
 		return nil, fmt.Errorf("%d weights for %d events", len(weights), rows)
+	}
+	if opt.Ensemble < 0 {
+		return nil, fmt.Errorf("ensemble of %d flows: want at least 1 (0 also means 1)", opt.Ensemble)
 	}
 	if !(opt.ValFraction >= 0 && opt.ValFraction < 1) {
 		return nil, fmt.Errorf("validation fraction %g: want 0 <= f < 1", opt.ValFraction)
@@ -217,23 +242,38 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 
 	spec := opt.Spec
 	spec.Dim, spec.Context = dm, nc
-	f, err := flow.Build(spec, opt.Gemm)
-	if err != nil {
-		return nil, err
+	info := model.Info{Columns: cols, Spec: spec, Data: opt.Data, Seed: opt.Config.Seed, Constants: consts, Context: ctxCols}
+	info.Data.Events = rows
+	// trainMember builds, initialises and trains one flow.
+	trainMember := func(spec flow.Spec, cfg Config) (*flow.Flow, Summary, error) {
+		f, err := flow.Build(spec, opt.Gemm)
+		if err != nil {
+			return nil, Summary{}, err
+		}
+		if err := f.SetWorkers(max(opt.Workers, 1)); err != nil {
+			return nil, Summary{}, err
+		}
+		// Data-initialised layers (ActNorm) start from the first training
+		// events (in shuffled order), once; a loaded model is never re-initialised.
+		ni := min(nt, initRows)
+		f.InitFromData(tr.X[:ni*dm], tr.C[:ni*nc], ni)
+		sum, err := Fit(ctx, f, tr, val, cfg)
+		return f, sum, err
 	}
-	if err := f.SetWorkers(max(opt.Workers, 1)); err != nil {
-		return nil, err
+	if opt.Ensemble > 1 {
+		ev := evalSets{xt: xt, ct: ct, wt: wt, nt: nt, xv: xvIn, cv: cvIn, wv: wvIn, nv: len(keep), seed: opt.Config.Seed}
+		refill := func() error {
+			if !scaler.HasDiscrete() {
+				return nil
+			}
+			return dequantize(1, tr.X, tr.LogDet)
+		}
+		return fitEnsemble(res, info, scaler, opt, log, ev, refill, trainMember)
 	}
-	// Data-initialised layers (ActNorm) start from the first training
-	// events (in shuffled order), once; a loaded model is never re-initialised.
-	ni := min(nt, initRows)
-	f.InitFromData(tr.X[:ni*dm], tr.C[:ni*nc], ni)
-	sum, fitErr := Fit(ctx, f, tr, val, opt.Config)
+	f, sum, fitErr := trainMember(spec, opt.Config)
 	if st := Stopped(fitErr); fitErr != nil && (st == nil || !st.Kept) {
 		return nil, fitErr
 	}
-	info := model.Info{Columns: cols, Spec: spec, Data: opt.Data, Seed: opt.Config.Seed, Constants: consts, Context: ctxCols}
-	info.Data.Events = rows
 	m, err := model.New(info, scaler, f)
 	if err != nil {
 		return nil, err

@@ -28,6 +28,9 @@ const trainExamples = `  # background of the full UCI HIGGS file, standard MAF
 
   # a conditional spline flow p(x | label) of signal and background together
   hepflow train --data HIGGS.csv.gz --format higgs --context label --flow nsf --out cond.safetensors
+
+  # an ensemble of 5 flows (seeds 1-5) in one model: density = mean of the members'
+  hepflow train --data HIGGS.csv.gz --format higgs --where 'label==0' --ensemble 5 --out ens.safetensors
 `
 
 type trainFlags struct {
@@ -62,6 +65,7 @@ type trainFlags struct {
 	context string
 	actnorm bool
 	lu      bool
+	members int
 }
 
 func runTrain(ctx context.Context, args []string, e *env) error {
@@ -97,6 +101,7 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	fs.StringVar(&f.periods, "periodic", "", "angle columns scaled on the fixed range [-pi, pi] instead of their training range (the UCI HIGGS phi's are rescaled to about +-1.74, so they are not periodic in [-pi, pi])")
 	fs.Float64Var(&f.margin, "margin", 0, "widen each continuous column's training range by this fraction of its width on both sides, >= 0; 0 (the default) widens by the spacing of its 10 most extreme training values")
 	fs.StringVar(&f.scaling, "scaling", preprocess.ScalingAuto, "map of continuous columns: auto (per column the better of logit and asinh by held-out likelihood), asinh (a Johnson SU marginal per column; log-based for columns never negative), logit (the seed talk's min-max/clip/logit on the widened range) or seed (the seed's recipe on the exact training range); every choice maps every real value")
+	fs.IntVar(&f.members, "ensemble", 1, "train this many flows (initial-weight and shuffling seeds --seed, --seed+1, ...; same split and scaling) into one model whose density is the mean of theirs and whose samples come from a member picked at random per event")
 	fs.StringVar(&f.unbound, "unbounded", "", "columns always mapped by plain asinh, never log-based or logit")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -165,10 +170,19 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	} else {
 		cfg.Logger = log
 	}
+	var onMember func(k, of int)
+	if bar != nil {
+		onMember = func(k, of int) {
+			if k > 0 {
+				bar.done()
+			}
+			bar.member = fmt.Sprintf("member %d/%d ", k+1, of)
+		}
+	}
 	res, err := train.FitModel(ctx, tab, weights, train.ModelOptions{
 		Spec: spec, Config: cfg, ValFraction: f.valFrac, Preprocess: pre, Gemm: gemm, Workers: f.threads, Context: ctxCols,
 		Data:   model.DataInfo{Files: paths, Format: f.in.format, Where: f.in.where, Drop: opts.Drop, Weight: f.weight},
-		Logger: log,
+		Logger: log, Ensemble: f.members, OnMember: onMember,
 	})
 	if bar != nil {
 		bar.done()
@@ -205,6 +219,8 @@ func (f *trainFlags) check() error {
 		return usagef("--margin %g: want a finite fraction >= 0", f.margin)
 	case f.blocks < 1:
 		return usagef("--blocks %d: want at least 1", f.blocks)
+	case f.members < 1:
+		return usagef("--ensemble %d: want at least 1 flow", f.members)
 	}
 	switch f.scaling {
 	case preprocess.ScalingAsinh, preprocess.ScalingLogit, preprocess.ScalingSeed, preprocess.ScalingAuto:
@@ -252,8 +268,13 @@ func saveTrained(e *env, out string, res *train.Result, err error) error {
 		return nil
 	}
 	s := res.Summary
-	fmt.Fprintf(e.stderr, "hepflow: %v\nhepflow: wrote the best model so far to %s (epoch %d of %d, %d steps, val NLL %s nats/event)\n",
-		err, out, s.BestEpoch, s.Epochs, s.Steps, fmtNats(s.ValNLL))
+	if res.Members != nil {
+		fmt.Fprintf(e.stderr, "hepflow: %v\nhepflow: wrote the best model so far to %s (an ensemble of %d flows, val NLL %s nats/event)\n",
+			err, out, res.Model.Ensemble(), fmtNats(res.ValNLL))
+	} else {
+		fmt.Fprintf(e.stderr, "hepflow: %v\nhepflow: wrote the best model so far to %s (epoch %d of %d, %d steps, val NLL %s nats/event)\n",
+			err, out, s.BestEpoch, s.Epochs, s.Steps, fmtNats(s.ValNLL))
+	}
 	if st.Reason == train.Interrupted {
 		return &interrupted{err: err}
 	}
@@ -268,17 +289,36 @@ func fmtNats(v train.Nats) string {
 	return fmt.Sprintf("%.4f", float64(v))
 }
 
+// modelParams counts the free parameters of every flow of m.
+func modelParams(m *model.Model) int {
+	n := 0
+	for _, f := range m.Flows() {
+		n += nn.CountParams(f.Params())
+	}
+	return n
+}
+
 func printTrainSummary(e *env, asJSON bool, out string, res *train.Result) error {
 	s := res.Summary
 	if asJSON {
-		b, err := json.Marshal(map[string]any{
+		r := map[string]any{
 			"model": out, "columns": res.Model.Columns(), "constant_columns": res.Model.Info.Constants, "context": res.Model.Info.Context, "flow": res.Model.Info.Spec,
-			"parameters": nn.CountParams(res.Model.Flow.Params()),
+			"parameters": modelParams(res.Model),
 			"epochs":     s.Epochs, "best_epoch": s.BestEpoch, "stopped_early": s.StoppedEarly, "stopped": s.Stopped,
 			"skipped_steps": s.SkippedSteps, "train_events": s.TrainEvents, "val_events": s.ValEvents,
 			"train_nll": res.TrainNLL, "val_nll": res.ValNLL, "val_unseen_level": res.ValUnseenLevel,
 			"warnings": res.Warnings, "seconds": s.Seconds, "events_per_second": s.EventsPerSec,
-		})
+		}
+		if res.Members != nil {
+			var ms []map[string]any
+			for _, mr := range res.Members {
+				ms = append(ms, map[string]any{"member": mr.Member, "seed": mr.Seed, "in_model": mr.InModel,
+					"epochs": mr.Summary.Epochs, "best_epoch": mr.Summary.BestEpoch, "stopped_early": mr.Summary.StoppedEarly, "stopped": mr.Summary.Stopped,
+					"train_nll": mr.TrainNLL, "val_nll": mr.ValNLL})
+			}
+			r["ensemble"], r["members"] = res.Model.Ensemble(), ms
+		}
+		b, err := json.Marshal(r)
 		if err != nil {
 			return err
 		}
@@ -293,7 +333,28 @@ func printTrainSummary(e *env, asJSON bool, out string, res *train.Result) error
 	if cs := res.Model.ContextColumns(); len(cs) > 0 {
 		fmt.Fprintf(e.stdout, "  context       %s (conditioned on, not modelled)\n", strings.Join(cs, ", "))
 	}
-	fmt.Fprintf(e.stdout, "  flow          %s, %d blocks %v, %s, %d free parameters\n", res.Model.Info.Spec.Kind, res.Model.Info.Spec.Blocks, res.Model.Info.Spec.Hidden, res.Model.Info.Spec.Activation, nn.CountParams(res.Model.Flow.Params()))
+	all := ""
+	if res.Model.Ensemble() > 1 {
+		all = fmt.Sprintf(" in all %d flows", res.Model.Ensemble())
+	}
+	fmt.Fprintf(e.stdout, "  flow          %s, %d blocks %v, %s, %d free parameters%s\n", res.Model.Info.Spec.Kind, res.Model.Info.Spec.Blocks, res.Model.Info.Spec.Hidden, res.Model.Info.Spec.Activation, modelParams(res.Model), all)
+	if res.Members != nil {
+		fmt.Fprintf(e.stdout, "  ensemble      %d flows in the model (density = mean of the members'; sampling picks a member per event)\n", res.Model.Ensemble())
+		for _, mr := range res.Members {
+			ms := mr.Summary
+			how := ""
+			switch {
+			case ms.Stopped != "":
+				how = ", stopped: " + string(ms.Stopped)
+			case ms.StoppedEarly:
+				how = ", stopped early"
+			}
+			if !mr.InModel {
+				how += ", not in the model"
+			}
+			fmt.Fprintf(e.stdout, "  member %-6d seed %d, epochs %d (best %d%s), val NLL %s nats/event\n", mr.Member+1, mr.Seed, ms.Epochs, ms.BestEpoch, how, fmtNats(mr.ValNLL))
+		}
+	}
 	how := ""
 	switch {
 	case s.Stopped != "":
@@ -301,7 +362,11 @@ func printTrainSummary(e *env, asJSON bool, out string, res *train.Result) error
 	case s.StoppedEarly:
 		how = ", stopped early"
 	}
-	fmt.Fprintf(e.stdout, "  epochs        %d (best %d%s)\n", s.Epochs, s.BestEpoch, how)
+	if res.Members != nil {
+		fmt.Fprintf(e.stdout, "  epochs        %d over all members%s\n", s.Epochs, how)
+	} else {
+		fmt.Fprintf(e.stdout, "  epochs        %d (best %d%s)\n", s.Epochs, s.BestEpoch, how)
+	}
 	if s.SkippedSteps > 0 {
 		fmt.Fprintf(e.stdout, "  skipped steps %d of %d (non-finite loss or gradient)\n", s.SkippedSteps, s.Steps+s.SkippedSteps)
 	}
@@ -326,8 +391,12 @@ func nullNaN(v float64) any {
 	return v
 }
 
-// progress draws a one-line progress bar on a terminal.
-type progress struct{ f *os.File }
+// progress draws a one-line progress bar on a terminal; member names the
+// ensemble member being trained ("" for a single flow).
+type progress struct {
+	f      *os.File
+	member string
+}
 
 func newProgress(w any) *progress {
 	f, ok := w.(*os.File)
@@ -348,7 +417,7 @@ func (p *progress) epoch(ep train.Epoch) {
 	if ep.Best {
 		best = " *"
 	}
-	fmt.Fprintf(p.f, "\r[%s%s] epoch %d/%d  NLL (nats/event) train %s  val %s%s   ", strings.Repeat("=", n), strings.Repeat(" ", width-n), ep.Epoch, ep.Epochs, fmtNats(ep.TrainNLL), fmtNats(ep.ValNLL), best)
+	fmt.Fprintf(p.f, "\r%s[%s%s] epoch %d/%d  NLL (nats/event) train %s  val %s%s   ", p.member, strings.Repeat("=", n), strings.Repeat(" ", width-n), ep.Epoch, ep.Epochs, fmtNats(ep.TrainNLL), fmtNats(ep.ValNLL), best)
 }
 
 func (p *progress) done() { fmt.Fprintln(p.f) }
