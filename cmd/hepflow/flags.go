@@ -136,7 +136,7 @@ func (c *common) gemm(e *env) (blas.Gemm, error) {
 	return blas.Select(os.Getenv(blas.EnvVar), 1, c.logger(e))
 }
 
-// loadModel reads a model and spreads its flow over --threads workers.
+// loadModel reads a model and spreads its flows over --threads workers.
 func (c *common) loadModel(e *env, path string) (*model.Model, error) {
 	g, err := c.gemm(e)
 	if err != nil {
@@ -146,7 +146,7 @@ func (c *common) loadModel(e *env, path string) (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.Flow.SetWorkers(c.threads); err != nil {
+	if err := m.SetWorkers(c.threads); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -45,7 +45,8 @@ func Scores(m *model.Model, x []float64, rows int, rng *rand.Rand) ([]float64, i
 
 // Encode maps events (physical units, the model's columns) to the flow's
 // base space: z = flow(scaling(x)), which should be N(0, I) for events from
-// the training distribution. Events outside the model's support (a discrete
+// the training distribution. Of an ensemble it is member 0's latent space
+// (each member has its own), so the latent check speaks for member 0 only. Events outside the model's support (a discrete
 // value never seen in training) cannot be mapped and are skipped; kept lists the rows that were, in order, and z
 // holds len(kept) rows.
 func Encode(m *model.Model, x []float64, rows int, rng *rand.Rand) (z []float64, kept []int, err error) {
