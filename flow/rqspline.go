@@ -139,13 +139,24 @@ type local struct {
 
 // eval returns z and log dz/dx at x in bin k.
 func (l local) eval(x float64) (z, logSlope float64) {
+	z, slope := l.value(x)
+	return z, math.Log(slope)
+}
+
+// value returns z and dz/dx = s^2 m / den^2 at x, whose logarithm SplineMap
+// takes once per row of a product rather than once per coordinate. It
+// neither overflows nor underflows: den >= s/2 (t <= 1/4), so q = s/den is
+// in (0, 2], and m, a weighted mean of D0, D1 and s, lies (for float32
+// parameters) between float32's extremes, far inside float64's range.
+func (l local) value(x float64) (z, slope float64) {
 	xi := (x - l.X) / l.W
 	s := l.H / l.W
 	t := xi * (1 - xi)
 	den := s + (l.D0+l.D1-2*s)*t
 	z = l.Y + l.H*(s*xi*xi+l.D0*t)/den
 	m := l.D1*xi*xi + 2*s*t + l.D0*(1-xi)*(1-xi)
-	return z, 2*math.Log(s) + math.Log(m) - 2*math.Log(den)
+	q := s / den
+	return z, q * q * m
 }
 
 // grads returns dQ/d(x, X, W, Y, H, D0, D1) for Q = gz*z + gld*log dz/dx.

@@ -1,21 +1,62 @@
 package flow
 
-// SplineMap is the rational-quadratic spline RQSpline as a CoordMap: 3K-1
-// parameters per coordinate, evaluated coordinate by coordinate in float64.
-type SplineMap struct {
-	s  RQSpline
-	kn *knots
+import "math"
 
-	x, theta []float32 // Latent's inputs (not owned)
-	th       []float32 // DataColumn's gathered parameters of one event
+// SplineMap is the rational-quadratic spline RQSpline as a CoordMap: 3K-1
+// parameters per coordinate.
+//
+// It is the batched path of the generic functions in rqspline.go
+// (rqsForward, rqsInverse, rqsBackward, which the float64 tests check),
+// shares their per-bin algebra (local.value, invert, grads) and computes the
+// same float64 values up to float64 rounding. What differs is the
+// bookkeeping around it, which was ~90% of the map's time:
+//
+//   - Each softmax's exponentials come from one pass over a block of
+//     coordinates, unshifted while the inputs allow it, by exp64 (no special
+//     cases: about half of math.Exp's time). vec.Exp's float32 exponentials
+//     would be ten times cheaper still, but their 1e-7 relative error moves
+//     the knots by as much: z then rounds to another float32 about one time
+//     in three, and one row of the property tests' round trip (an
+//     nsf-coupling coordinate at slope 1e-3) no longer passes.
+//   - The bin comes from a running sum that stops at the bin, and only the
+//     two derivatives at its ends go through softplus.
+//   - Latent multiplies a row's slopes (prodLog) and takes one logarithm,
+//     not three per coordinate; the inverses take one per coordinate
+//     (log64, about half of math.Log's time), so that Data and DataColumn
+//     agree to the bit.
+//   - Latent keeps the exponentials and each coordinate's bin and spline, so
+//     Backward evaluates no transcendental function, and writes the softmax
+//     gradients in closed form: only the bin's two knots carry a gradient.
+//
+// Coordinates outside [-B, B] get their exponentials computed with the rest
+// of the block, but nothing else: the identity and a zero gradient, as in
+// the generic path.
+type SplineMap struct {
+	s RQSpline
+
+	x, theta []float32     // Latent's inputs (not owned)
+	e        []float64     // Latent's softmax exponentials (2K rows of n per event)
+	at       []splineCoord // Latent's coordinates: bins and splines
+	de       []float64     // Data's and DataColumn's exponentials (one block)
+	mx       []float64     // softmax maxima of one block
 }
 
 var _ CoordMap = (*SplineMap)(nil)
 
-// NewSplineMap returns the map of spline s, with its own scratch.
-func NewSplineMap(s RQSpline) *SplineMap {
-	return &SplineMap{s: s, kn: s.newKnots(), th: make([]float32, s.ParamsPerCoord())}
+// splineCoord is what Backward needs of one coordinate of the latest Latent.
+type splineCoord struct {
+	l          local
+	invW, invH float64 // 1 / the sums of the width and height exponentials
+	ev0, ev1   float64 // e^-|u| of the derivative parameters at knots b, b+1
+	b          int     // bin, -1 outside the interval
 }
+
+// splineColumnBlock is how many events DataColumn prepares at once: the block's
+// exponentials (2K rows of splineColumnBlock float64, 16 KiB for K=8) stay in L1.
+const splineColumnBlock = 128
+
+// NewSplineMap returns the map of spline s, with its own scratch.
+func NewSplineMap(s RQSpline) *SplineMap { return &SplineMap{s: s} }
 
 // Spline is the spline's shape (bins and interval).
 func (m *SplineMap) Spline() RQSpline { return m.s }
@@ -23,42 +64,421 @@ func (m *SplineMap) Spline() RQSpline { return m.s }
 // ParamsPerCoord implements CoordMap.
 func (m *SplineMap) ParamsPerCoord() int { return m.s.ParamsPerCoord() }
 
+// prepare writes into e[j*cnt+i] the softmax exponentials of the cnt
+// coordinates whose raw parameter j is at theta[j*lt+i], widths (rows
+// 0..K-1) and heights (K..2K-1). The softmaxes are shift-invariant, and
+// while every input lies in [-splineExpRange, splineExpRange] its exponentials and their
+// sums are normal float64s without a shift, so the maxima are only found
+// (prepareShifted, fill's way) for a block with an input beyond, or NaN.
+func (m *SplineMap) prepare(e []float64, theta []float32, lt, cnt int) {
+	k := m.s.K
+	var worst uint32 // the largest |a| as float32 bits, which order like the values; NaN above +Inf
+	for j := 0; j < 2*k; j++ {
+		dst := e[j*cnt : (j+1)*cnt]
+		for i, v := range theta[j*lt : j*lt+cnt] {
+			dst[i] = float64(v)
+			worst = max(worst, math.Float32bits(v)&0x7fffffff)
+		}
+	}
+	if worst > math.Float32bits(splineExpRange) {
+		m.prepareShifted(e, theta, lt, cnt)
+		return
+	}
+	expInPlace(e[:2*k*cnt])
+}
+
+// splineExpRange bounds the softmax inputs exponentiated unshifted: with K <= 64,
+// 64 e^700 = 6.5e305 does not overflow and e^-700 = 1e-304 is normal.
+const splineExpRange = 700
+
+// prepareShifted is prepare with each softmax's maximum subtracted first,
+// as fill does: every value in (0, 1], each sum at least 1.
+func (m *SplineMap) prepareShifted(e []float64, theta []float32, lt, cnt int) {
+	k := m.s.K
+	if len(m.mx) < cnt {
+		m.mx = make([]float64, cnt)
+	}
+	mx := m.mx[:cnt]
+	for off := 0; off < 2*k; off += k {
+		for i, v := range theta[off*lt : off*lt+cnt] {
+			mx[i] = float64(v)
+		}
+		for j := off + 1; j < off+k; j++ {
+			for i, v := range theta[j*lt : j*lt+cnt] {
+				if v := float64(v); v > mx[i] { // a NaN maximum stays, a NaN value reaches its exponential
+					mx[i] = v
+				}
+			}
+		}
+		for j := off; j < off+k; j++ {
+			dst := e[j*cnt : (j+1)*cnt]
+			for i, v := range theta[j*lt : j*lt+cnt] {
+				dst[i] = exp64(float64(v) - mx[i])
+			}
+		}
+	}
+}
+
+// The helpers below read coordinate i of a prepared block: exponential j at
+// e[j*cnt+i], raw parameter j at theta[j*lt+i].
+
+// sums returns the inverses of the width and height exponentials' sums.
+func (s RQSpline) sums(e []float64, cnt, i int) (invW, invH float64) {
+	var sw, sh float64
+	for j := 0; j < s.K; j++ {
+		sw += e[j*cnt+i]
+		sh += e[(s.K+j)*cnt+i]
+	}
+	return 1 / sw, 1 / sh
+}
+
+// scan returns the bin b of v in [-B, B) among the knots -B + 2B*cumsum of
+// the floored softmax whose exponentials start at row off (fill's knots),
+// and knots b and b+1. Like bin, it picks the last knot at or below v.
+func (s RQSpline) scan(e []float64, cnt, i, off int, inv, minBin, v float64) (b int, lo, hi float64) {
+	k := s.K
+	scale := 1 - minBin*float64(k)
+	lo = -s.B
+	var acc float64
+	for ; b < k-1; b++ {
+		acc += minBin + scale*(e[(off+b)*cnt+i]*inv)
+		next := -s.B + 2*s.B*acc
+		if v < next {
+			return b, lo, next
+		}
+		lo = next
+	}
+	return k - 1, lo, s.B
+}
+
+// pair returns knots b and b+1 of the floored softmax at row off (see scan).
+func (s RQSpline) pair(e []float64, cnt, i, off, b int, inv, minBin float64) (lo, hi float64) {
+	k := s.K
+	scale := 1 - minBin*float64(k)
+	var acc float64
+	for j := 0; j < b; j++ {
+		acc += minBin + scale*(e[(off+j)*cnt+i]*inv)
+	}
+	lo = -s.B + 2*s.B*acc
+	if b == k-1 {
+		return lo, s.B
+	}
+	acc += minBin + scale*(e[(off+b)*cnt+i]*inv)
+	return lo, -s.B + 2*s.B*acc
+}
+
+// deriv returns the derivative at knot j, MinDerivative + softplus(u) (1 at
+// the ends), and e^-|u| for its sigmoid.
+func (s RQSpline) deriv(theta []float32, lt, i, j int) (d, ev float64) {
+	if j == 0 || j == s.K {
+		return 1, 0
+	}
+	u := float64(theta[(2*s.K+j-1)*lt+i])
+	ev = exp64(-math.Abs(u))
+	// softplus(u) = max(u, 0) + log(1 + e^-|u|), without a branch on u's
+	// sign, which the CPU cannot predict. log(1+e) rather than log1p: where
+	// they differ (e < 1e-16) the derivative is at least MinDerivative,
+	// which hides the difference.
+	return MinDerivative + max(u, 0) + log64(1+ev), ev
+}
+
+// softplusSlope is d softplus(u)/du, the sigmoid, from u and e^-|u|, as
+// sigmoidF.
+func softplusSlope(u float32, ev float64) float64 {
+	if u >= 0 {
+		return 1 / (1 + ev)
+	}
+	return ev / (1 + ev)
+}
+
+// spline returns coordinate i's spline in bin b, given its knots in x and y.
+func (s RQSpline) spline(theta []float32, lt, i, b int, xlo, xhi, ylo, yhi float64) (l local, ev0, ev1 float64) {
+	l = local{X: xlo, W: xhi - xlo, Y: ylo, H: yhi - ylo}
+	l.D0, ev0 = s.deriv(theta, lt, i, b)
+	l.D1, ev1 = s.deriv(theta, lt, i, b+1)
+	return l, ev0, ev1
+}
+
 // Latent implements CoordMap.
 func (m *SplineMap) Latent(z, x, theta []float32, n, rows int, logdet []float64) {
-	w := m.s.ParamsPerCoord() * n
+	s, k, w := m.s, m.s.K, m.s.ParamsPerCoord()*n
+	if len(m.e) < rows*2*k*n {
+		m.e = make([]float64, rows*2*k*n)
+	}
+	if len(m.at) < rows*n {
+		m.at = make([]splineCoord, rows*n)
+	}
 	for r := 0; r < rows; r++ {
-		logdet[r] += rqsForward(m.s, m.kn, z[r*n:(r+1)*n], x[r*n:(r+1)*n], theta[r*w:(r+1)*w])
+		e, th := m.e[r*2*k*n:(r+1)*2*k*n], theta[r*w:(r+1)*w]
+		m.prepare(e, th, n, n)
+		ld := newProdLog()
+		for i, xv := range x[r*n : (r+1)*n] {
+			c := &m.at[r*n+i]
+			v := float64(xv)
+			if !(v >= -s.B && v < s.B) { // outside (or NaN): identity
+				z[r*n+i] = xv
+				c.b = -1
+				continue
+			}
+			c.invW, c.invH = s.sums(e, n, i)
+			b, xlo, xhi := s.scan(e, n, i, 0, c.invW, MinBinWidth, v)
+			ylo, yhi := s.pair(e, n, i, k, b, c.invH, MinBinHeight)
+			c.b = b
+			c.l, c.ev0, c.ev1 = s.spline(th, n, i, b, xlo, xhi, ylo, yhi)
+			zv, slope := c.l.value(v)
+			z[r*n+i] = float32(zv)
+			ld.mul(slope)
+		}
+		logdet[r] += ld.log()
 	}
 	m.x, m.theta = x, theta
 }
 
 // Backward implements CoordMap.
 func (m *SplineMap) Backward(gx, gtheta, gz []float32, gld []float64, n, rows int) {
-	w := m.s.ParamsPerCoord() * n
+	s, k, w := m.s, m.s.K, m.s.ParamsPerCoord()*n
+	// dL/dsoftmax_j is 2B(1 - K min) times the knots' gradients above j.
+	scaleW := 2 * s.B * (1 - MinBinWidth*float64(k))
+	scaleH := 2 * s.B * (1 - MinBinHeight*float64(k))
 	for r := 0; r < rows; r++ {
-		var gxr []float32
-		if gx != nil {
-			gxr = gx[r*n : (r+1)*n]
+		e, th, gt := m.e[r*2*k*n:(r+1)*2*k*n], m.theta[r*w:(r+1)*w], gtheta[r*w:(r+1)*w]
+		for i := 0; i < n; i++ {
+			c := &m.at[r*n+i]
+			if c.b < 0 {
+				if gx != nil {
+					gx[r*n+i] = gz[r*n+i]
+				}
+				for p := 0; p < 3*k-1; p++ {
+					gt[p*n+i] = 0
+				}
+				continue
+			}
+			b := c.b
+			gxv, gX, gW, gY, gH, gD0, gD1 := c.l.grads(float64(m.x[r*n+i]), float64(gz[r*n+i]), gld[r])
+			if gx != nil {
+				gx[r*n+i] = float32(gxv)
+			}
+			// X = cx[b], W = cx[b+1]-cx[b]; likewise in y.
+			softmaxGrads(gt, e, n, i, 0, k, b, c.invW, scaleW, gX-gW, gW)
+			softmaxGrads(gt, e, n, i, k, k, b, c.invH, scaleH, gY-gH, gH)
+			for j := 1; j < k; j++ {
+				p := (2*k + j - 1) * n
+				var g float64
+				switch j {
+				case b:
+					g = gD0 * softplusSlope(th[p+i], c.ev0)
+				case b + 1:
+					g = gD1 * softplusSlope(th[p+i], c.ev1)
+				}
+				gt[p+i] = float32(g)
+			}
 		}
-		rqsBackward(m.s, m.kn, gxr, gtheta[r*w:(r+1)*w], gz[r*n:(r+1)*n], m.x[r*n:(r+1)*n], m.theta[r*w:(r+1)*w], gld[r])
 	}
+}
+
+// softmaxGrads writes the gradients of the k softmax inputs at rows off.. of
+// coordinate i (knotGrads in closed form), given ga = dL/dc_b and gb =
+// dL/dc_(b+1) for the knots c_j = -B + 2B sum_(m<j) (min + (1-K min) sm_m).
+// c_0 and c_K are fixed, so softmax output m moves knots m+1..K-1: of the
+// bin's two, both for m < b, c_(b+1) alone for m = b, neither above.
+func softmaxGrads(gt []float32, e []float64, cnt, i, off, k, b int, inv, scale, ga, gb float64) {
+	if b == k-1 {
+		// c_K is fixed. (Its gradient would add the same to every
+		// dL/dsm_m, which the softmax cancels, but only up to rounding.)
+		gb = 0
+	}
+	// dL/dsm_m for m < b and m = b; ga is only used for m < b, so never
+	// for the fixed c_0.
+	below, at := scale*(ga+gb), scale*gb
+	var under float64
+	for j := 0; j < b; j++ {
+		under += e[(off+j)*cnt+i]
+	}
+	dot := (below*under + at*e[(off+b)*cnt+i]) * inv
+	for j := 0; j < k; j++ {
+		g := -dot
+		if j < b {
+			g += below
+		} else if j == b {
+			g += at
+		}
+		gt[(off+j)*cnt+i] = float32(e[(off+j)*cnt+i] * inv * g)
+	}
+}
+
+// inverse returns x = f^-1(v) and dz/dx there for coordinate i of a
+// prepared block, v in [-B, B).
+func (s RQSpline) inverse(e []float64, theta []float32, cnt, lt, i int, v float64) (x, slope float64) {
+	invW, invH := s.sums(e, cnt, i)
+	b, ylo, yhi := s.scan(e, cnt, i, s.K, invH, MinBinHeight, v)
+	xlo, xhi := s.pair(e, cnt, i, 0, b, invW, MinBinWidth)
+	l, _, _ := s.spline(theta, lt, i, b, xlo, xhi, ylo, yhi)
+	x = l.X + l.invert(v)*l.W
+	_, slope = l.value(x)
+	return x, slope
 }
 
 // Data implements CoordMap.
 func (m *SplineMap) Data(x, z, theta []float32, n, rows int, logdet []float64) {
-	w := m.s.ParamsPerCoord() * n
+	s, w := m.s, m.s.ParamsPerCoord()*n
+	if len(m.de) < 2*s.K*n {
+		m.de = make([]float64, 2*s.K*n)
+	}
 	for r := 0; r < rows; r++ {
-		logdet[r] += rqsInverse(m.s, m.kn, x[r*n:(r+1)*n], z[r*n:(r+1)*n], theta[r*w:(r+1)*w])
+		th := theta[r*w : (r+1)*w]
+		m.prepare(m.de, th, n, n)
+		// One logarithm per coordinate, summed as DataColumn sums them, so
+		// the two agree to the bit.
+		var ld float64
+		for i, zv := range z[r*n : (r+1)*n] {
+			v := float64(zv)
+			if !(v >= -s.B && v < s.B) {
+				x[r*n+i] = zv
+				continue
+			}
+			xv, slope := s.inverse(m.de, th, n, n, i, v)
+			x[r*n+i] = float32(xv)
+			ld -= log64(slope)
+		}
+		logdet[r] += ld
 	}
 }
 
 // DataColumn implements CoordMap.
 func (m *SplineMap) DataColumn(x, z, theta []float32, stride, rows int, logdet []float64) {
-	th := m.th
-	for r := 0; r < rows; r++ {
-		for p := range th {
-			th[p] = theta[p*stride+r]
+	s := m.s
+	if len(m.de) < 2*s.K*splineColumnBlock {
+		m.de = make([]float64, 2*s.K*splineColumnBlock)
+	}
+	for r0 := 0; r0 < rows; r0 += splineColumnBlock {
+		cnt := min(splineColumnBlock, rows-r0)
+		th := theta[r0:]
+		m.prepare(m.de, th, stride, cnt)
+		for i, zv := range z[r0 : r0+cnt] {
+			v := float64(zv)
+			if !(v >= -s.B && v < s.B) {
+				x[r0+i] = zv
+				continue
+			}
+			xv, slope := s.inverse(m.de, th, cnt, stride, i, v)
+			x[r0+i] = float32(xv)
+			logdet[r0+i] -= log64(slope)
 		}
-		logdet[r] += rqsInverse(m.s, m.kn, x[r:r+1], z[r:r+1], th)
 	}
 }
+
+// exp2Frac holds 2^(j/64), j = 0..63, for exp64.
+var exp2Frac = func() (t [64]float64) {
+	for j := range t {
+		t[j] = math.Exp2(float64(j) / 64)
+	}
+	return t
+}()
+
+// exp64 is e^a for a <= splineExpRange (softmax inputs, softplus's -|u|) to ~2
+// ulp: a = (64k + j) ln2/64 + r with |r| <= ln2/128, e^a = 2^k 2^(j/64)
+// e^r, e^r by a degree-5 polynomial. It skips math.Exp's range checks and
+// special cases, about half of its time, so its argument is clamped at -700
+// (e^-700 = 1e-304, as good as 0 next to a softmax's largest term; -Inf
+// included); NaN gives NaN.
+func exp64(a float64) float64 {
+	const (
+		inv   = 64 / math.Ln2
+		magic = 0x1.8p52              // adding it rounds to an integer, kept in the low bits
+		ln2hi = 0x1.62e42fefa0000p-7  // ln2/64 to 37 bits: k*ln2hi is exact for |k| < 2^16
+		ln2lo = 0x1.cf79abc9e3b3ap-46 // the rest of ln2/64
+	)
+	if a < -700 { // NaN stays NaN
+		a = -700
+	}
+	kf := a*inv + magic
+	k := math.Float64bits(kf)
+	kf -= magic
+	r := (a - kf*ln2hi) - kf*ln2lo
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120)))))
+	// k's low 6 bits pick 2^(j/64); the rest, two's complement, adds to the
+	// exponent field (the result is normal: |a| <= 700).
+	return math.Float64frombits(math.Float64bits(exp2Frac[k&63]*p) + (k>>6)<<52)
+}
+
+// expInPlace replaces every a in e by exp64(a). The body is exp64 inlined
+// (a call per element costs a third more), in a loop of its own: fused with
+// the float32 conversion, the conversion's target register would be the one
+// that held the previous exponential, which chains each exponential to the
+// one before (CVTSS2SD keeps the register's upper half) and takes twice as
+// long.
+func expInPlace(e []float64) {
+	const (
+		inv   = 64 / math.Ln2
+		magic = 0x1.8p52
+		ln2hi = 0x1.62e42fefa0000p-7
+		ln2lo = 0x1.cf79abc9e3b3ap-46
+	)
+	for i, a := range e {
+		if a < -700 { // NaN stays NaN
+			a = -700
+		}
+		kf := a*inv + magic
+		k := math.Float64bits(kf)
+		kf -= magic
+		r := (a - kf*ln2hi) - kf*ln2lo
+		p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120)))))
+		e[i] = math.Float64frombits(math.Float64bits(exp2Frac[k&63]*p) + (k>>6)<<52)
+	}
+}
+
+// logTable holds, for the 128 slices [1 + j/128, 1 + (j+1)/128) of [1, 2),
+// the midpoint c_j's logarithm and inverse, for log64.
+var logTable = func() (t [128]struct{ log, inv float64 }) {
+	for j := range t {
+		c := 1 + (float64(j)+0.5)/128
+		t[j].log, t[j].inv = math.Log(c), 1/c
+	}
+	return t
+}()
+
+// log64 is log(x) for the map's positive normal arguments (slopes, 1 +
+// e^-|u|) to ~2 ulp of max(1, |log x|): x = 2^k m with m in [1, 2), m =
+// c_j (1 + r) with |r| <= 1/256, log(1+r) by a degree-6 polynomial. It has
+// no division, unlike math.Log, and takes about half its time; anything
+// else (0, negative, subnormal, Inf, NaN) goes to math.Log.
+func log64(x float64) float64 {
+	bits := math.Float64bits(x)
+	be := int(bits >> 52) // sign bit included: a negative x is above 0x7ff
+	if be == 0 || be >= 0x7ff {
+		return math.Log(x)
+	}
+	t := &logTable[bits>>45&127] // the top 7 bits of the mantissa
+	m := math.Float64frombits(bits&(1<<52-1) | 1023<<52)
+	r := (m - (1 + float64(bits>>45&127)/128 + 1.0/256)) * t.inv // m - c_j is exact
+	p := r * (1 + r*(-1.0/2+r*(1.0/3+r*(-1.0/4+r*(1.0/5+r*(-1.0/6))))))
+	return float64(be-1023)*math.Ln2 + t.log + p
+}
+
+// prodLog accumulates a product of positive factors as a mantissa in [1, 2)
+// and a binary exponent, so that the sum of their logarithms costs one
+// logarithm whatever their number and range.
+type prodLog struct {
+	m float64
+	e int
+}
+
+func newProdLog() prodLog { return prodLog{m: 1} }
+
+// mul multiplies the product by f > 0. A factor that is not a positive
+// finite float64 makes the product's mantissa 0, Inf or NaN, which stays so
+// and reaches log.
+func (p *prodLog) mul(f float64) {
+	m := p.m * f
+	bits := math.Float64bits(m)
+	be := int(bits>>52) & 0x7ff
+	if be == 0 || be == 0x7ff { // zero, subnormal, Inf or NaN
+		p.m = m
+		return
+	}
+	p.e += be - 1023
+	p.m = math.Float64frombits(bits&^(0x7ff<<52) | 1023<<52)
+}
+
+// log returns the logarithm of the product.
+func (p prodLog) log() float64 { return log64(p.m) + float64(p.e)*math.Ln2 }
