@@ -1,6 +1,13 @@
-// Package resonant generates a synthetic benchmark for resonant anomaly
-// detection (CATHODE-style weakly supervised searches) whose densities, and
-// so whose optimal classifier, are known in closed form.
+// Package resonant runs resonant anomaly detection with conditional flows:
+// CATHODE (a flow p(x | m) fitted on the sidebands of a resonant variable m,
+// sampled in the signal region, and a k-fold classifier of real against
+// sampled signal-region events), ANODE (the ratio of a signal-region density
+// to the interpolated sideband one) and the supervised reference they are
+// measured against, graded by ROC, SIC and background rejection when the
+// truth is known.
+//
+// It also generates a synthetic benchmark for these searches whose
+// densities, and so whose optimal classifier, are known in closed form.
 //
 // Each event has a resonant variable m and four features x1..x4. Background
 // m falls smoothly (a truncated exponential on [MassLo, MassHi]) and the
