@@ -81,7 +81,7 @@ func TestResonantMethods(t *testing.T) {
 		}
 	}
 	for _, bad := range [][]string{
-		{"anomaly", "--method", "cathode", "--example", "synthetic", "--out", filepath.Join(dir, "b1")},                              // no region
+		{"anomaly", "--method", "cathode", "--example", "synthetic", "--out", filepath.Join(dir, "b1")},                               // no region
 		{"anomaly", "--method", "cathode", "--example", "synthetic", "--signal-region", "4.3:3.7", "--out", filepath.Join(dir, "b2")}, // empty region
 		{"anomaly", "--method", "supervised", "--data", bp, "--resonant", "m", "--signal-region", "3.7:4.3", "--out", filepath.Join(dir, "b3")},
 		{"anomaly", "--method", "cathode", "--data", bp, "--inject", "10", "--resonant", "m", "--signal-region", "3.7:4.3", "--out", filepath.Join(dir, "b4")},
