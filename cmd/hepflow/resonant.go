@@ -55,7 +55,7 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 	c.register(fs, true)
 	in.register(fs)
 	fit.register(fs)
-	fs.StringVar(&method, "method", "density", "density (-log p of a model trained on background, see 'anomaly --help'), cathode, anode, or supervised (the reference: the same classifier trained on the truth; needs --truth)")
+	fs.StringVar(&method, "method", "density", "density (-log p of a model trained on background, see 'anomaly --help'), cathode, anode; references: supervised (the same classifier trained on the truth; needs --truth), idealized (CATHODE with the true background in place of the flow; --example only)")
 	fs.StringVar(&dataPath, "data", "", "events: the sidebands and the signal region of the resonant variable")
 	fs.StringVar(&example, "example", "", "instead of --data: 'synthetic', hepflow's resonant benchmark (columns m, x1..x4, label; known optimal classifier)")
 	fs.IntVar(&exampleSignal, "example-signal", 1000, "--example synthetic: signal events in the whole set (~95% of them fall in the signal region 3.7:4.3)")
@@ -82,12 +82,16 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 	}
 	switch method {
 	case "cathode", "anode":
+	case "idealized":
+		if example == "" {
+			return usagef("--method idealized needs the true background distribution: --example synthetic only")
+		}
 	case "supervised":
 		if truth == "" && inject == 0 {
 			return usagef("--method supervised needs the truth: --truth COL, or --inject (the injected events are the truth)")
 		}
 	default:
-		return usagef("--method %q: want density, cathode, anode or supervised", method)
+		return usagef("--method %q: want density, cathode, anode, supervised or idealized", method)
 	}
 	if (dataPath == "") == (example == "") {
 		return usagef("give one of --data and --example")
@@ -155,6 +159,8 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 		res, err = resonant.Cathode(ctx, tab, cfg)
 	case "anode":
 		res, err = resonant.Anode(ctx, tab, cfg)
+	case "idealized":
+		res, err = resonant.Idealized(ctx, tab, cfg, resonant.BackgroundAt)
 	default:
 		res, err = resonant.Supervised(ctx, tab, cfg)
 	}
@@ -239,7 +245,7 @@ func injectSignal(ctx context.Context, tab *data.Table, path, where string, in i
 // writeResonant writes the report, metrics and per-event scores, and prints
 // the summary.
 func writeResonant(e *env, asJSON bool, out string, tab *data.Table, res *resonant.Result) error {
-	name := map[string]string{"cathode": "CATHODE", "anode": "ANODE", "supervised": "supervised"}[res.Method]
+	name := map[string]string{"cathode": "CATHODE", "anode": "ANODE", "supervised": "supervised", "idealized": "idealized"}[res.Method]
 	b, err := report.NewBuilder(out, "hepflow anomaly: "+name,
 		fmt.Sprintf("%d sideband and %d signal-region events; features %s", res.NSideband, res.NSignalRegion, strings.Join(res.Features, ", ")),
 		report.HistStyle{RefLabel: "background", CandLabel: "signal"})

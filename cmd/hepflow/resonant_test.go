@@ -80,7 +80,12 @@ func TestResonantMethods(t *testing.T) {
 			t.Errorf("%s --inject: %+v", method, res)
 		}
 	}
+	if _, stderr, code := hepflow(t, append([]string{"anomaly", "--method", "idealized", "--example", "synthetic", "--example-background", "20000",
+		"--example-signal", "400", "--truth", "label", "--out", filepath.Join(dir, "ideal")}, quick...)...); code != 0 {
+		t.Fatalf("idealized: exit %d: %s", code, stderr)
+	}
 	for _, bad := range [][]string{
+		{"anomaly", "--method", "idealized", "--data", bp, "--resonant", "m", "--signal-region", "3.7:4.3", "--out", filepath.Join(dir, "b0")},
 		{"anomaly", "--method", "cathode", "--example", "synthetic", "--out", filepath.Join(dir, "b1")},                               // no region
 		{"anomaly", "--method", "cathode", "--example", "synthetic", "--signal-region", "4.3:3.7", "--out", filepath.Join(dir, "b2")}, // empty region
 		{"anomaly", "--method", "supervised", "--data", bp, "--resonant", "m", "--signal-region", "3.7:4.3", "--out", filepath.Join(dir, "b3")},

@@ -46,13 +46,53 @@ func Cathode(ctx context.Context, tab *data.Table, cfg Config) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	cfg.Logger.Info("cathode: classifying signal-region events against flow samples", "events", n, "samples", n*k, "folds", cfg.Folds)
+	res, err := againstSamples(ctx, "cathode", r, gen, cfg)
+	if err != nil {
+		return nil, err
+	}
+	res.Sideband, res.Model = sb, sb.Model
+	return res, nil
+}
+
+// Idealized is CATHODE with a perfect background model: the classifier of
+// real signal-region events against background events drawn, Oversample
+// per real event at its m, from the true background distribution
+// (background(m, rng) returns one event's features, in the order of the
+// features), which only a simulation can provide. Against CATHODE it
+// measures what the flow's mismodelling costs; against Supervised what
+// learning without labels costs.
+func Idealized(ctx context.Context, tab *data.Table, cfg Config, background func(m float64, rng *rand.Rand) []float64) (*Result, error) {
+	cfg.defaults()
+	r, err := split(tab, cfg)
+	if err != nil {
+		return nil, err
+	}
+	n, d, k := len(r.sr), len(r.features), cfg.Oversample
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x1dea1))
+	gen := make([]float64, 0, n*k*d)
+	for _, m := range r.mSR {
+		for range k {
+			row := background(m, rng)
+			if len(row) != d {
+				return nil, fmt.Errorf("idealized: the background sampler gives %d features, want %d", len(row), d)
+			}
+			gen = append(gen, row...)
+		}
+	}
+	return againstSamples(ctx, "idealized", r, gen, cfg)
+}
+
+// againstSamples classifies the real signal-region events of r against
+// gen, Oversample background samples per real event in the same order.
+func againstSamples(ctx context.Context, method string, r *regions, gen []float64, cfg Config) (*Result, error) {
+	n, d, k := len(r.sr), len(r.features), cfg.Oversample
+	cfg.Logger.Info(method+": classifying signal-region events against background samples", "events", n, "samples", n*k, "folds", cfg.Folds)
 	scores, genScores, err := kfold(ctx, r.xSR, gen, n, d, k, cfg)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Method: "cathode", SignalRegion: r.sr, Scores: scores, Features: r.features,
-		NSideband: len(r.sb), NSignalRegion: n, NGenerated: n * k, Sideband: sb, Model: sb.Model}
+	res := &Result{Method: method, SignalRegion: r.sr, Scores: scores, Features: r.features,
+		NSideband: len(r.sb), NSignalRegion: n, NGenerated: n * k}
 	if res.DataVsGenerated, err = separate(scores, genScores); err != nil {
 		return nil, err
 	}

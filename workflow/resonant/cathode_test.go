@@ -108,9 +108,16 @@ func TestCathodeFindsSignal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, gs := res.Truth, sup.Truth
-	t.Logf("cathode: %d signal, %d background; AUC %.4f max SIC %.2f; supervised AUC %.4f max SIC %.2f; data vs generated AUC %.4f (%.1f sigma)",
-		g.NSignal, g.NBackground, g.AUC, g.SIC.MaxSIC, gs.AUC, gs.SIC.MaxSIC, res.DataVsGenerated.AUC, res.DataVsGenerated.Pulls)
+	ideal, err := Idealized(context.Background(), tab, cfg, BackgroundAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, gs, gi := res.Truth, sup.Truth, ideal.Truth
+	t.Logf("cathode: %d signal, %d background; AUC %.4f max SIC %.2f; idealized AUC %.4f max SIC %.2f; supervised AUC %.4f max SIC %.2f; data vs generated AUC %.4f (%.1f sigma)",
+		g.NSignal, g.NBackground, g.AUC, g.SIC.MaxSIC, gi.AUC, gi.SIC.MaxSIC, gs.AUC, gs.SIC.MaxSIC, res.DataVsGenerated.AUC, res.DataVsGenerated.Pulls)
+	if gi.NSignal != g.NSignal || gi.AUC < 0.9 {
+		t.Errorf("idealized: %d signal events, AUC %.4f", gi.NSignal, gi.AUC)
+	}
 	if g.NSignal < 700 || g.AUC < 0.9 || gs.AUC < 0.95 || g.SIC.MaxSIC < 0.6*gs.SIC.MaxSIC {
 		t.Errorf("cathode AUC %.4f max SIC %.2f against supervised %.4f, %.2f", g.AUC, g.SIC.MaxSIC, gs.AUC, gs.SIC.MaxSIC)
 	}

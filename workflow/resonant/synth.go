@@ -113,6 +113,14 @@ var signalMassLogNorm = math.Log1p(-0.5 * (math.Erfc((MassHi-SignalMass)/(Signal
 func sampleBackground(r *rand.Rand, row []float64) {
 	m := MassLo - BackgroundMassScale*math.Log1p(-r.Float64()*backgroundMassNorm)
 	row[0] = m
+	copy(row[1:1+nFeat], BackgroundAt(m, r))
+}
+
+// BackgroundAt draws the features x1..x4 of one background event at mass
+// m from the true conditional distribution: the perfect background model
+// of Idealized.
+func BackgroundAt(m float64, r *rand.Rand) []float64 {
+	row := make([]float64, nFeat)
 	var z [nFeat]float64
 	for k := range z {
 		z[k] = r.NormFloat64()
@@ -122,8 +130,9 @@ func sampleBackground(r *rand.Rand, row []float64) {
 		for k := 0; k <= j; k++ {
 			v += bgChol[j][k] * z[k]
 		}
-		row[1+j] = bgMean0[j] + bgMean1[j]*m + (bgSD0[j]+bgSD1[j]*m)*v
+		row[j] = bgMean0[j] + bgMean1[j]*m + (bgSD0[j]+bgSD1[j]*m)*v
 	}
+	return row
 }
 
 // sampleSignal fills row[0:5] with a signal event.
