@@ -269,10 +269,28 @@ func writeResonant(e *env, asJSON bool, out string, tab *data.Table, res *resona
 		if err != nil {
 			return err
 		}
-		if err := b.AddROC(name+" score in the signal region", []report.NamedROC{{Name: name, Curve: roc}}); err != nil {
+		rocs := []report.NamedROC{{Name: name, Curve: roc}}
+		sics := []report.NamedSIC{{Name: name, Curve: g.SIC}}
+		if dg := res.DensityTruth; dg != nil && dg.NSignal > 0 {
+			var ds, db []float64
+			for i, s := range res.DensityScores {
+				if truth[i] == 1 {
+					ds = append(ds, s)
+				} else {
+					db = append(db, s)
+				}
+			}
+			droc, err := validate.ROC(ds, nil, db, nil, 400)
+			if err != nil {
+				return err
+			}
+			rocs = append(rocs, report.NamedROC{Name: "density -log p_SB(x|m)", Curve: droc})
+			sics = append(sics, report.NamedSIC{Name: "density -log p_SB(x|m)", Curve: dg.SIC})
+		}
+		if err := b.AddROC(name+" score in the signal region", rocs); err != nil {
 			return err
 		}
-		if err := b.AddSIC(name+" significance improvement", []report.NamedSIC{{Name: name, Curve: g.SIC}}); err != nil {
+		if err := b.AddSIC(name+" significance improvement", sics); err != nil {
 			return err
 		}
 	}
@@ -317,6 +335,9 @@ func writeResonant(e *env, asJSON bool, out string, tab *data.Table, res *resona
 				g.AUC, g.SIC.MaxSIC, g.SIC.EffSAtMax, g.Rejection["0.2"], g.Rejection["0.5"])
 		}
 		fmt.Fprintln(e.stdout)
+	}
+	if g := res.DensityTruth; g != nil && g.NSignal > 0 && g.NBackground > 0 {
+		fmt.Fprintf(e.stdout, "  density score -log p_SB(x|m) beside it: AUC %.4f, max SIC %.2f\n", g.AUC, g.SIC.MaxSIC)
 	}
 	fmt.Fprintf(e.stdout, "  wrote %s, %s, %s\n", filepath.Join(out, report.HTMLName), filepath.Join(out, report.MetricsName), scores)
 	return nil

@@ -51,6 +51,21 @@ func Cathode(ctx context.Context, tab *data.Table, cfg Config) (*Result, error) 
 		return nil, err
 	}
 	res.Sideband, res.Model = sb, sb.Model
+	if r.truthSR != nil {
+		// The plain density score beside it: -log p_SB(x | m), how unlikely
+		// an event is under the background interpolated from the sidebands.
+		lp, err := logProb(sb.Model, r.xSR, r.mSR, n, cfg.Seed)
+		if err != nil {
+			return nil, err
+		}
+		for i := range lp {
+			lp[i] = -lp[i]
+		}
+		if res.DensityTruth, err = grade(lp, r.truthSR); err != nil {
+			return nil, err
+		}
+		res.DensityScores = lp
+	}
 	return res, nil
 }
 

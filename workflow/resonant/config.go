@@ -93,6 +93,11 @@ type Result struct {
 	DataVsGenerated *Separation `json:"data_vs_generated,omitempty"`
 	// Model is the sideband flow p(x | m).
 	Model *model.Model `json:"-"`
+	// DensityScores (CATHODE with a truth column) are -log p_SB(x | m) of
+	// the signal-region events under the sideband flow, the density score
+	// CATHODE is meant to beat, and DensityTruth grades them.
+	DensityScores []float64 `json:"-"`
+	DensityTruth  *Grade    `json:"density_score_truth,omitempty"`
 	// Truth grades the scores when Config.Truth is set; TruthColumn names it.
 	Truth       *Grade `json:"truth,omitempty"`
 	TruthColumn string `json:"truth_column,omitempty"`
