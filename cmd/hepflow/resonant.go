@@ -128,6 +128,10 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	if opts.Format == data.FormatHIGGS && truth == data.HiggsLabel {
+		// The HIGGS layout drops its label as a feature; as the truth it is kept.
+		opts.Drop = slices.DeleteFunc(opts.Drop, func(s string) bool { return s == data.HiggsLabel })
+	}
 	tab, err := resonantData(ctx, dataPath, example, exampleBkg, exampleSignal, fit.seed, opts)
 	if err != nil {
 		return err
