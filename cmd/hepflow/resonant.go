@@ -252,9 +252,14 @@ func writeResonant(e *env, asJSON bool, out string, tab *data.Table, res *resona
 	name := map[string]string{"cathode": "CATHODE", "anode": "ANODE", "supervised": "supervised", "idealized": "idealized"}[res.Method]
 	b, err := report.NewBuilder(out, "hepflow anomaly: "+name,
 		fmt.Sprintf("%d sideband and %d signal-region events; features %s", res.NSideband, res.NSignalRegion, strings.Join(res.Features, ", ")),
-		report.HistStyle{RefLabel: "background", CandLabel: "signal"})
+		report.HistStyle{RefLabel: "held-out sideband events", CandLabel: "sideband flow at their m"})
 	if err != nil {
 		return err
+	}
+	if res.SidebandCheck != nil {
+		if err := b.AddComparison(*res.SidebandCheck); err != nil {
+			return err
+		}
 	}
 	if res.Sideband != nil {
 		b.AddMetric(report.Metric{Name: "sideband flow, validation NLL", Value: fmt.Sprintf("%.4f", float64(res.Sideband.ValNLL)), Note: "nats/event, physical units"})
@@ -329,6 +334,9 @@ func writeResonant(e *env, asJSON bool, out string, tab *data.Table, res *resona
 		fmt.Fprintf(e.stdout, " (%d sideband events fitted, validation NLL %.4f)", res.NSideband, float64(res.Sideband.ValNLL))
 	}
 	fmt.Fprintln(e.stdout)
+	if c := res.Check; c != nil {
+		fmt.Fprintf(e.stdout, "  sideband check: %d held-out sideband events vs the flow at their m: smallest chi2 p %.3g (%s), largest KS %.3f\n", c.Events, c.MinChi2P, c.WorstFeature, c.MaxKS)
+	}
 	if s := res.DataVsGenerated; s != nil {
 		fmt.Fprintf(e.stdout, "  real vs generated signal-region events: classifier AUC %.4f (%.1f sigma from 0.5, the value with no signal and a perfect flow)\n", s.AUC, s.Pulls)
 	}

@@ -22,7 +22,7 @@ func Anode(ctx context.Context, tab *data.Table, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	sb, err := fitConditional(ctx, r.features, r.xSB, r.mSB, cfg, "sideband")
+	sb, check, err := fitSideband(ctx, r, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +32,7 @@ func Anode(ctx context.Context, tab *data.Table, cfg Config) (*Result, error) {
 		half[p] = i % 2
 	}
 	res := &Result{Method: "anode", SignalRegion: r.sr, Scores: make([]float64, n), Features: r.features,
-		NSideband: len(r.sb), NSignalRegion: n, Sideband: sb, Model: sb.Model}
+		NSideband: len(r.sb), NSignalRegion: n, Sideband: sb, Model: sb.Model, SidebandCheck: check, Check: summarize(check)}
 	lpSB, err := logProb(sb.Model, r.xSR, r.mSR, n, cfg.Seed)
 	if err != nil {
 		return nil, err

@@ -25,7 +25,7 @@ func Cathode(ctx context.Context, tab *data.Table, cfg Config) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	sb, err := fitConditional(ctx, r.features, r.xSB, r.mSB, cfg, "sideband")
+	sb, check, err := fitSideband(ctx, r, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func Cathode(ctx context.Context, tab *data.Table, cfg Config) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	res.Sideband, res.Model = sb, sb.Model
+	res.Sideband, res.Model, res.SidebandCheck, res.Check = sb, sb.Model, check, summarize(check)
 	if r.truthSR != nil {
 		// The plain density score beside it: -log p_SB(x | m), how unlikely
 		// an event is under the background interpolated from the sidebands.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"slices"
 
 	"hepflow/data"
@@ -43,6 +44,11 @@ type Config struct {
 	// NewClassifier returns the classifier of one fold and seed (default:
 	// validate.MLP with that seed, on the flows' GEMM backend).
 	NewClassifier func(seed uint64) validate.Classifier
+	// CheckFraction of the sideband events (default 0.1; negative: none) is
+	// held out of the sideband flow's fit and compared, feature by
+	// feature, with the flow's samples at their masses: the check that
+	// the background model is good, on events it never saw.
+	CheckFraction float64
 	// Seed drives the folds, the sampling and the classifiers.
 	Seed uint64
 	// Logger receives progress (nil: discarded).
@@ -52,6 +58,9 @@ type Config struct {
 func (c *Config) defaults() {
 	if c.Oversample == 0 {
 		c.Oversample = 4
+	}
+	if c.CheckFraction == 0 {
+		c.CheckFraction = 0.1
 	}
 	if c.Folds == 0 {
 		c.Folds = 5
@@ -85,6 +94,11 @@ type Result struct {
 	NGenerated    int `json:"n_generated,omitempty"`
 	// Sideband is the sideband flow's fit (held-out NLL in physical units).
 	Sideband *train.Result `json:"sideband_fit"`
+	// SidebandCheck compares held-out sideband events with the sideband
+	// flow's samples at the same masses (Config.CheckFraction); Check sums
+	// it up.
+	SidebandCheck *validate.Comparison `json:"-"`
+	Check         *CheckSummary        `json:"sideband_check,omitempty"`
 	// Inside is ANODE's signal-region flow fits (one per half).
 	Inside []*train.Result `json:"signal_region_fits,omitempty"`
 	// DataVsGenerated (CATHODE) is how well the classifier tells the real
@@ -101,6 +115,23 @@ type Result struct {
 	// Truth grades the scores when Config.Truth is set; TruthColumn names it.
 	Truth       *Grade `json:"truth,omitempty"`
 	TruthColumn string `json:"truth_column,omitempty"`
+}
+
+// CheckSummary is the headline of the sideband check: the smallest
+// per-feature chi2 p-value (not corrected for the number of features) and
+// its feature, and the largest KS distance.
+type CheckSummary struct {
+	Events       int     `json:"events"`
+	MinChi2P     float64 `json:"min_chi2_p"`
+	WorstFeature string  `json:"worst_feature"`
+	MaxKS        float64 `json:"max_ks"`
+}
+
+func summarize(c *validate.Comparison) *CheckSummary {
+	if c == nil {
+		return nil
+	}
+	return &CheckSummary{Events: c.NA, MinChi2P: c.MinChi2P, WorstFeature: c.WorstFeature, MaxKS: c.MaxKS}
 }
 
 // Grade is how well anomaly scores separate true signal from background
@@ -186,6 +217,48 @@ func split(tab *data.Table, cfg Config) (*regions, error) {
 		return nil, fmt.Errorf("signal region [%g, %g) of %s holds %d events and the sidebands %d: too few (need at least %d and 10)", cfg.Lo, cfg.Hi, cfg.Resonant, len(r.sr), len(r.sb), 2*cfg.Folds)
 	}
 	return r, nil
+}
+
+// fitSideband fits the sideband flow on all but cfg.CheckFraction of the
+// sideband events and compares those held out with the flow's samples at
+// their masses.
+func fitSideband(ctx context.Context, r *regions, cfg Config) (*train.Result, *validate.Comparison, error) {
+	d, n := len(r.features), len(r.mSB)
+	nc := 0
+	if cfg.CheckFraction > 0 {
+		nc = int(math.Round(cfg.CheckFraction * float64(n)))
+	}
+	if nc < 20 {
+		res, err := fitConditional(ctx, r.features, r.xSB, r.mSB, cfg, "sideband")
+		return res, nil, err
+	}
+	perm := rand.New(rand.NewPCG(cfg.Seed, 0xc4ec)).Perm(n)
+	var fx, fm, cx, cm []float64
+	for i, p := range perm {
+		if i < nc {
+			cx, cm = append(cx, r.xSB[p*d:(p+1)*d]...), append(cm, r.mSB[p])
+		} else {
+			fx, fm = append(fx, r.xSB[p*d:(p+1)*d]...), append(fm, r.mSB[p])
+		}
+	}
+	res, err := fitConditional(ctx, r.features, fx, fm, cfg, "sideband")
+	if err != nil {
+		return nil, nil, err
+	}
+	gen := make([]float64, nc*res.Model.Dim())
+	if err := res.Model.Sample(gen, cm, nc, rand.New(rand.NewPCG(cfg.Seed, 0xc4ed))); err != nil {
+		return nil, nil, fmt.Errorf("sample the sideband flow: %w", err)
+	}
+	if gen, err = withConstants(res.Model, gen, nc, r.features); err != nil {
+		return nil, nil, err
+	}
+	held := validate.Sample{Data: cx, Rows: nc, Cols: d, Names: r.features}
+	cand := validate.Sample{Data: gen, Rows: nc, Cols: d, Names: r.features}
+	cmp, err := validate.Compare(ctx, held, cand, validate.CompareOptions{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("sideband check: %w", err)
+	}
+	return res, &cmp, nil
 }
 
 // fitConditional trains p(x | m) on rows of x and m.
