@@ -12,7 +12,6 @@ import (
 
 	"hepflow/data"
 	"hepflow/report"
-	"hepflow/validate"
 	"hepflow/workflow/resonant"
 )
 
@@ -265,35 +264,10 @@ func writeResonant(e *env, asJSON bool, out string, tab *data.Table, res *resona
 		b.AddMetric(report.Metric{Name: "sideband flow, validation NLL", Value: fmt.Sprintf("%.4f", float64(res.Sideband.ValNLL)), Note: "nats/event, physical units"})
 	}
 	if g := res.Truth; g != nil && g.NSignal > 0 && g.NBackground > 0 {
-		var sig, bkg []float64
-		truth := truthOf(tab, res)
-		for i, s := range res.Scores {
-			if truth[i] == 1 {
-				sig = append(sig, s)
-			} else {
-				bkg = append(bkg, s)
-			}
-		}
-		roc, err := validate.ROC(sig, nil, bkg, nil, 400)
-		if err != nil {
-			return err
-		}
-		rocs := []report.NamedROC{{Name: name, Curve: roc}}
+		rocs := []report.NamedROC{{Name: name, Curve: g.ROC}}
 		sics := []report.NamedSIC{{Name: name, Curve: g.SIC}}
 		if dg := res.DensityTruth; dg != nil && dg.NSignal > 0 {
-			var ds, db []float64
-			for i, s := range res.DensityScores {
-				if truth[i] == 1 {
-					ds = append(ds, s)
-				} else {
-					db = append(db, s)
-				}
-			}
-			droc, err := validate.ROC(ds, nil, db, nil, 400)
-			if err != nil {
-				return err
-			}
-			rocs = append(rocs, report.NamedROC{Name: "density -log p_SB(x|m)", Curve: droc})
+			rocs = append(rocs, report.NamedROC{Name: "density -log p_SB(x|m)", Curve: dg.ROC})
 			sics = append(sics, report.NamedSIC{Name: "density -log p_SB(x|m)", Curve: dg.SIC})
 		}
 		if err := b.AddROC(name+" score in the signal region", rocs); err != nil {
@@ -353,19 +327,4 @@ func writeResonant(e *env, asJSON bool, out string, tab *data.Table, res *resona
 	}
 	fmt.Fprintf(e.stdout, "  wrote %s, %s, %s\n", filepath.Join(out, report.HTMLName), filepath.Join(out, report.MetricsName), scores)
 	return nil
-}
-
-// truthOf returns the truth labels of the scored events.
-func truthOf(tab *data.Table, res *resonant.Result) []float64 {
-	j := -1
-	for k, c := range tab.Columns {
-		if c == res.TruthColumn {
-			j = k
-		}
-	}
-	out := make([]float64, len(res.SignalRegion))
-	for i, r := range res.SignalRegion {
-		out[i] = tab.At(r, j)
-	}
-	return out
 }

@@ -140,6 +140,7 @@ type Grade struct {
 	NSignal     int                `json:"n_signal"`
 	NBackground int                `json:"n_background"`
 	AUC         float64            `json:"auc"`
+	ROC         validate.ROCCurve  `json:"roc"`
 	SIC         validate.SICCurve  `json:"sic"`
 	Rejection   map[string]float64 `json:"rejection_at_eff_s"` // 1/eps_B at eps_S = 0.2, 0.5
 }
@@ -302,9 +303,10 @@ func grade(scores, truth []float64) (*Grade, error) {
 		return g, nil // nothing to grade: no signal (or no background) in the region
 	}
 	var err error
-	if g.AUC, err = validate.AUC(sig, nil, bkg, nil); err != nil {
+	if g.ROC, err = validate.ROC(sig, nil, bkg, nil, 400); err != nil {
 		return nil, err
 	}
+	g.AUC = g.ROC.AUC
 	if g.SIC, err = validate.SIC(sig, nil, bkg, nil, validate.SICOptions{MaxPoints: 200}); err != nil {
 		return nil, err
 	}
