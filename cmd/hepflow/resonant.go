@@ -282,14 +282,21 @@ func writeResonant(e *env, asJSON bool, out string, tab *data.Table, res *resona
 			Note: fmt.Sprintf("out of fold; %.1f sigma from 0.5: with no signal and a good flow, consistent with 0.5", s.Pulls)})
 	}
 	b.SetMetric("headline", res)
-	// The signal-region events with their columns and score.
-	w := tab.Cols() + 1
-	rows := make([]float64, 0, len(res.Scores)*w)
+	// The signal-region events with their columns and score (and CATHODE's
+	// density score beside it).
+	cols := append(slices.Clone(tab.Columns), "score")
+	if res.DensityScores != nil {
+		cols = append(cols, "density_score")
+	}
+	rows := make([]float64, 0, len(res.Scores)*len(cols))
 	for i, r := range res.SignalRegion {
 		rows = append(rows, tab.Row(r)...)
 		rows = append(rows, res.Scores[i])
+		if res.DensityScores != nil {
+			rows = append(rows, res.DensityScores[i])
+		}
 	}
-	st, err := data.New(append(slices.Clone(tab.Columns), "score"), rows)
+	st, err := data.New(cols, rows)
 	if err != nil {
 		return err
 	}

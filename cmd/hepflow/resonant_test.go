@@ -38,7 +38,7 @@ func TestResonantMethods(t *testing.T) {
 		t.Errorf("cathode summary %+v", res)
 	}
 	cols, rows := readCSV(t, filepath.Join(out, "scores.csv"))
-	if strings.Join(cols, ",") != "m,x1,x2,x3,x4,label,score" || len(rows) != res.NSignalRegion {
+	if strings.Join(cols, ",") != "m,x1,x2,x3,x4,label,score,density_score" || len(rows) != res.NSignalRegion {
 		t.Errorf("scores.csv: columns %v, %d rows for %d signal-region events", cols, len(rows), res.NSignalRegion)
 	}
 	for _, r := range rows {
