@@ -152,6 +152,7 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 	cfg := resonant.Config{Resonant: resCol, Lo: lo, Hi: hi, Features: splitList(features), Truth: truth,
 		Oversample: oversample, Folds: folds, Ensemble: classifiers, Seed: fit.seed, Logger: log}
 	cfg.Flow.Spec, cfg.Flow.Config, cfg.Flow.ValFraction, cfg.Flow.Preprocess = spec, fit.config(), fit.valFrac, fit.preprocess()
+	cfg.Flow.Config.Logger = log // a line per epoch: the flows are fitted one after another
 	cfg.Flow.Gemm, cfg.Flow.Workers, cfg.Flow.Ensemble, cfg.Flow.Logger = gemm, c.threads, fit.members, log
 	if len(cfg.Features) == 0 {
 		cfg.Features = nil
