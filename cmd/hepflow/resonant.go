@@ -12,6 +12,7 @@ import (
 
 	"hepflow/data"
 	"hepflow/report"
+	"hepflow/validate"
 	"hepflow/workflow/resonant"
 )
 
@@ -49,7 +50,8 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 	var in inputFlags
 	var fit fitFlags
 	var method, dataPath, example, resCol, region, truth, features, sigPath, sigWhere, out string
-	var inject, oversample, folds, classifiers, exampleSignal, exampleBkg int
+	var inject, oversample, folds, classifiers, exampleSignal, exampleBkg, clfEpochs, clfPatience int
+	var clfHidden string
 	fs := newFlags("anomaly", "anomaly --method cathode|anode --data FILE --resonant COL --signal-region LO:HI --out DIR [flags]", resonantExamples, e)
 	c.register(fs, true)
 	in.register(fs)
@@ -68,7 +70,10 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 	fs.StringVar(&sigWhere, "signal-where", "", "with --inject: selection applied to the signal file")
 	fs.IntVar(&oversample, "oversample", 4, "cathode: generated events per signal-region event")
 	fs.IntVar(&folds, "folds", 5, "folds of the classifier: every signal-region event is scored by classifiers that did not see it")
-	fs.IntVar(&classifiers, "classifiers", 3, "cathode: classifiers (seeds) averaged per fold")
+	fs.IntVar(&classifiers, "classifiers", 3, "classifiers (seeds) averaged per fold")
+	fs.StringVar(&clfHidden, "classifier-hidden", "64,64", "hidden layer sizes of the classifier (an MLP with SiLU)")
+	fs.IntVar(&clfEpochs, "classifier-epochs", 40, "maximum epochs of each classifier")
+	fs.IntVar(&clfPatience, "classifier-patience", 5, "a classifier stops after this many epochs without a better loss on its internal validation split")
 	fs.StringVar(&out, "out", "", "report folder: report.html, metrics.json, the figures, and scores.csv (the signal-region events with their score)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -115,6 +120,8 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 		return usagef("--folds %d: want at least 2", folds)
 	case classifiers < 1:
 		return usagef("--classifiers %d: want at least 1", classifiers)
+	case clfEpochs < 1 || clfPatience < 1:
+		return usagef("--classifier-epochs %d, --classifier-patience %d: want at least 1", clfEpochs, clfPatience)
 	case inject < 0 || (inject > 0) != (sigPath != ""):
 		return usagef("--inject N and --signal FILE go together (N > 0)")
 	case exampleSignal < 0 || exampleBkg < 1:
@@ -144,6 +151,10 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	hidden, err := parseInts("classifier-hidden", clfHidden)
+	if err != nil {
+		return err
+	}
 	gemm, err := c.gemm(e)
 	if err != nil {
 		return err
@@ -154,6 +165,9 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 	cfg.Flow.Spec, cfg.Flow.Config, cfg.Flow.ValFraction, cfg.Flow.Preprocess = spec, fit.config(), fit.valFrac, fit.preprocess()
 	cfg.Flow.Config.Logger = log // a line per epoch: the flows are fitted one after another
 	cfg.Flow.Gemm, cfg.Flow.Workers, cfg.Flow.Ensemble, cfg.Flow.Logger = gemm, c.threads, fit.members, log
+	cfg.NewClassifier = func(seed uint64) validate.Classifier {
+		return &validate.MLP{Seed: seed, Hidden: hidden, Epochs: clfEpochs, Patience: clfPatience, Gemm: gemm}
+	}
 	if len(cfg.Features) == 0 {
 		cfg.Features = nil
 	}
