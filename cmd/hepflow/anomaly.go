@@ -42,7 +42,7 @@ func runAnomaly(ctx context.Context, args []string, e *env) error {
 	fs.IntVar(&latentEvents, "latent-events", 50000, "latent-space check on at most this many background events (0 = all, -1 = skip the check)")
 	fs.Uint64Var(&seed, "seed", 1, "seed of the dequantization noise of discrete columns")
 	fs.StringVar(&out, "out", "", "report folder: report.html, metrics.json and the figures")
-	fs.String("method", "density", "density: -log p(x) of a model trained on background (this page); cathode or anode: resonant anomaly detection in a signal region, see 'hepflow anomaly --method cathode --help'")
+	fs.String("method", "density", "density: -log p(x) of a model trained on background (this page); cathode, anode (and the references supervised, idealized): resonant anomaly detection in a signal region, see 'hepflow anomaly --method cathode --help'")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

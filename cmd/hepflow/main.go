@@ -24,7 +24,7 @@ Commands:
   logprob   per-event log density of a data file under a model
   compare   compare a reference and a candidate sample; HTML report
   c2st      classifier two-sample test of two samples
-  anomaly   score signal against background by -log p; ROC and AUC
+  anomaly   score signal against background by -log p, or CATHODE/ANODE in a signal region; ROC, AUC, SIC
   classify  per-event likelihood ratio log p(x|num) - log p(x|den) of a conditional model
   bench     the standard MAF (or NSF) benchmark, side by side with PyTorch
   demo      train, sample and validate on the embedded real HIGGS sample
