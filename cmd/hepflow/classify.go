@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"hepflow/data"
+	"hepflow/model"
 	"hepflow/validate"
 	"hepflow/validate/suite"
 )
@@ -16,17 +17,21 @@ import (
 const classifyExamples = `  # a flow conditioned on the class: log p(x | label=1) - log p(x | label=0) per event, AUC against the labels
   hepflow train --data train.csv.gz --format higgs --context label --flow nsf --out cond.safetensors
   hepflow classify --model cond.safetensors --data test.csv.gz --format higgs --num 1 --den 0 --truth label --out llr.csv
+
+  # two models, one per class: log p_sig(x) - log p_bkg(x)
+  hepflow classify --model sig.safetensors --den-model bkg.safetensors --data test.csv.gz --format higgs --truth label --out llr.csv
 `
 
 func runClassify(ctx context.Context, args []string, e *env) error {
 	var c common
 	var in inputFlags
-	var modelPath, dataPath, out, col, truth, numS, denS string
+	var modelPath, denPath, dataPath, out, col, truth, numS, denS string
 	var seed uint64
 	fs := newFlags("classify", "classify --model MODEL --data FILE --num V1 --den V0 --out FILE [flags]", classifyExamples, e)
 	c.register(fs, true)
 	in.register(fs)
-	fs.StringVar(&modelPath, "model", "", "conditional model written by 'hepflow train --context'")
+	fs.StringVar(&modelPath, "model", "", "conditional model written by 'hepflow train --context' (with --den-model: the numerator's model)")
+	fs.StringVar(&denPath, "den-model", "", "a second model of the same columns, the denominator: the ratio is log p_model(x) - log p_den-model(x), and --num/--den (default 1, 0) only name the --truth labels")
 	fs.StringVar(&dataPath, "data", "", "events to classify; must hold the model's feature columns (and its other context columns, if any)")
 	fs.StringVar(&col, "context", "", "the context column whose two values are compared (default: the model's only context column)")
 	fs.StringVar(&numS, "num", "", "value of the context column in the numerator, e.g. 1 (signal)")
@@ -43,12 +48,20 @@ func runClassify(ctx context.Context, args []string, e *env) error {
 	if modelPath == "" || dataPath == "" || out == "" {
 		return usagef("--model, --data and --out are required")
 	}
+	if denPath != "" {
+		if col != "" {
+			return usagef("--context compares two values within one model; with --den-model the two models are compared")
+		}
+		if numS == "" && denS == "" {
+			numS, denS = "1", "0"
+		}
+	}
 	num, err1 := strconv.ParseFloat(numS, 64)
 	den, err2 := strconv.ParseFloat(denS, 64)
 	if err1 != nil || err2 != nil || math.IsNaN(num) || math.IsInf(num, 0) || math.IsNaN(den) || math.IsInf(den, 0) || num == den {
 		return usagef("--num %q and --den %q: want two different finite values of the context column", numS, denS)
 	}
-	if err := checkOutput("out", out, c.force, modelPath, dataPath); err != nil {
+	if err := checkOutput("out", out, c.force, modelPath, denPath, dataPath); err != nil {
 		return err
 	}
 	opts, err := in.options(c.threads)
@@ -59,8 +72,15 @@ func runClassify(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	var dm *model.Model
+	if denPath != "" {
+		if dm, err = c.loadModel(e, denPath); err != nil {
+			return err
+		}
+	}
 	ctxCols := m.ContextColumns()
 	switch {
+	case dm != nil:
 	case len(ctxCols) == 0:
 		return usagef("--model %s is not conditional (train it with --context)", modelPath)
 	case col == "" && len(ctxCols) > 1:
@@ -91,7 +111,7 @@ func runClassify(ctx context.Context, args []string, e *env) error {
 		copy(x[r*d:], row[:d])
 		o := d
 		for jj, name := range ctxCols {
-			if name != col {
+			if name != col || dm != nil {
 				cx[r*k+jj] = row[o]
 				o++
 			}
@@ -100,7 +120,13 @@ func runClassify(ctx context.Context, args []string, e *env) error {
 			labels[r] = row[w-1]
 		}
 	}
-	lr, bad, err := suite.LogRatio(m, x, cx, rows, col, num, den, seed)
+	var lr []float64
+	var bad int
+	if dm != nil {
+		lr, bad, err = suite.LogRatioModels(m, dm, x, cx, rows, seed)
+	} else {
+		lr, bad, err = suite.LogRatio(m, x, cx, rows, col, num, den, seed)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", dataPath, err)
 	}
@@ -134,7 +160,11 @@ func runClassify(ctx context.Context, args []string, e *env) error {
 		fmt.Fprintln(e.stdout, string(b))
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "wrote %d log likelihood ratios log p(x | %s=%g) - log p(x | %s=%g) to %s", rows, col, num, col, den, out)
+	if dm != nil {
+		fmt.Fprintf(e.stdout, "wrote %d log likelihood ratios log p(x | %s) - log p(x | %s) to %s", rows, modelPath, denPath, out)
+	} else {
+		fmt.Fprintf(e.stdout, "wrote %d log likelihood ratios log p(x | %s=%g) - log p(x | %s=%g) to %s", rows, col, num, col, den, out)
+	}
 	if bad > 0 {
 		fmt.Fprintf(e.stdout, "; %d events have no density under one of them (left empty)", bad)
 	}

@@ -156,6 +156,25 @@ func TestConditionalModel(t *testing.T) {
 			}
 		})
 	}
+	// Two models, one per class: classify --den-model.
+	for _, l := range []string{"0", "1"} {
+		if _, stderr, code := hepflow(t, "train", "--data", dataPath, "--where", "label=="+l, "--out", filepath.Join(dir, "c"+l+".safetensors"),
+			"--epochs", "40", "--blocks", "2", "--hidden", "16"); code != 0 {
+			t.Fatalf("train label==%s: %s", l, stderr)
+		}
+	}
+	stdout, stderr, code := hepflow(t, "classify", "--model", filepath.Join(dir, "c1.safetensors"), "--den-model", filepath.Join(dir, "c0.safetensors"),
+		"--data", dataPath, "--truth", "label", "--out", filepath.Join(dir, "llr2.csv"), "--json")
+	if code != 0 {
+		t.Fatalf("classify --den-model: %s", stderr)
+	}
+	var cl struct {
+		AUC float64 `json:"auc"`
+	}
+	lastJSON(t, stdout, &cl)
+	if cl.AUC < 0.96 {
+		t.Errorf("classify --den-model: AUC %.4f, want about 0.983", cl.AUC)
+	}
 	if _, stderr, code := hepflow(t, "train", "--data", dataPath, "--context", "mass", "--out", filepath.Join(dir, "y.safetensors")); code == 0 || !strings.Contains(stderr, `"mass"`) {
 		t.Errorf("--context of a missing column: exit %d, %q", code, stderr)
 	}
