@@ -1,6 +1,9 @@
 package flow
 
-import "math"
+import (
+	"hepflow/nn/vec"
+	"math"
+)
 
 // SplineMap is the rational-quadratic spline RQSpline as a CoordMap: 3K-1
 // parameters per coordinate.
@@ -367,65 +370,17 @@ func (m *SplineMap) DataColumn(x, z, theta []float32, stride, rows int, logdet [
 	}
 }
 
-// exp2Frac holds 2^(j/64), j = 0..63, for exp64.
-var exp2Frac = func() (t [64]float64) {
-	for j := range t {
-		t[j] = math.Exp2(float64(j) / 64)
-	}
-	return t
-}()
+// exp64 is vec.Exp64: e^a for a <= splineExpRange (softmax inputs,
+// softplus's -|u|) to ~2 ulp, clamped at -700, NaN to NaN.
+func exp64(a float64) float64 { return vec.Exp64(a) }
 
-// exp64 is e^a for a <= splineExpRange (softmax inputs, softplus's -|u|) to ~2
-// ulp: a = (64k + j) ln2/64 + r with |r| <= ln2/128, e^a = 2^k 2^(j/64)
-// e^r, e^r by a degree-5 polynomial. It skips math.Exp's range checks and
-// special cases, about half of its time, so its argument is clamped at -700
-// (e^-700 = 1e-304, as good as 0 next to a softmax's largest term; -Inf
-// included); NaN gives NaN.
-func exp64(a float64) float64 {
-	const (
-		inv   = 64 / math.Ln2
-		magic = 0x1.8p52              // adding it rounds to an integer, kept in the low bits
-		ln2hi = 0x1.62e42fefa0000p-7  // ln2/64 to 37 bits: k*ln2hi is exact for |k| < 2^16
-		ln2lo = 0x1.cf79abc9e3b3ap-46 // the rest of ln2/64
-	)
-	if a < -700 { // NaN stays NaN
-		a = -700
-	}
-	kf := a*inv + magic
-	k := math.Float64bits(kf)
-	kf -= magic
-	r := (a - kf*ln2hi) - kf*ln2lo
-	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120)))))
-	// k's low 6 bits pick 2^(j/64); the rest, two's complement, adds to the
-	// exponent field (the result is normal: |a| <= 700).
-	return math.Float64frombits(math.Float64bits(exp2Frac[k&63]*p) + (k>>6)<<52)
-}
-
-// expInPlace replaces every a in e by exp64(a). The body is exp64 inlined
-// (a call per element costs a third more), in a loop of its own: fused with
-// the float32 conversion, the conversion's target register would be the one
-// that held the previous exponential, which chains each exponential to the
-// one before (CVTSS2SD keeps the register's upper half) and takes twice as
-// long.
-func expInPlace(e []float64) {
-	const (
-		inv   = 64 / math.Ln2
-		magic = 0x1.8p52
-		ln2hi = 0x1.62e42fefa0000p-7
-		ln2lo = 0x1.cf79abc9e3b3ap-46
-	)
-	for i, a := range e {
-		if a < -700 { // NaN stays NaN
-			a = -700
-		}
-		kf := a*inv + magic
-		k := math.Float64bits(kf)
-		kf -= magic
-		r := (a - kf*ln2hi) - kf*ln2lo
-		p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120)))))
-		e[i] = math.Float64frombits(math.Float64bits(exp2Frac[k&63]*p) + (k>>6)<<52)
-	}
-}
+// expInPlace replaces every a in e by exp64(a), eight at a time with
+// AVX-512 where the CPU has it (the same bits). It has a loop of its own:
+// fused with the float32 conversion, the conversion's target register would
+// be the one that held the previous exponential, which chains each
+// exponential to the one before (CVTSS2SD keeps the register's upper half)
+// and takes twice as long.
+func expInPlace(e []float64) { vec.ExpInPlace64(e) }
 
 // logTable holds, for the 128 slices [1 + j/128, 1 + (j+1)/128) of [1, 2),
 // the midpoint c_j's logarithm and inverse, for log64.

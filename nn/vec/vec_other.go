@@ -20,3 +20,5 @@ func sumRows(dst, g []float32, rows int)     { sumRowsGo(dst, g, rows, 0) }
 func exp(dst, x []float32, s float32)        { expGo(dst, x, s) }
 func tanhScaled(dst, x []float32, c float32) { tanhScaledGo(dst, x, c) }
 func adamStep(w, g, m, v []float32, a Adam)  { adamStepGo(w, g, m, v, a) }
+
+func expInPlace64(e []float64) { expInPlace64Go(e) }
