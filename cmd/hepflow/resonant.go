@@ -72,8 +72,8 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 	fs.IntVar(&folds, "folds", 5, "folds of the classifier: every signal-region event is scored by classifiers that did not see it")
 	fs.IntVar(&classifiers, "classifiers", 3, "classifiers (seeds) averaged per fold")
 	fs.StringVar(&clfHidden, "classifier-hidden", "64,64", "hidden layer sizes of the classifier (an MLP with SiLU)")
-	fs.IntVar(&clfEpochs, "classifier-epochs", 40, "maximum epochs of each classifier")
-	fs.IntVar(&clfPatience, "classifier-patience", 5, "a classifier stops after this many epochs without a better loss on its internal validation split")
+	fs.IntVar(&clfEpochs, "classifier-epochs", 100, "maximum epochs of each classifier")
+	fs.IntVar(&clfPatience, "classifier-patience", 20, "a classifier stops after this many epochs without a better loss on its internal validation split (weak labels need patience: 5 cost CATHODE a fifth of its max SIC on the synthetic benchmark)")
 	fs.StringVar(&out, "out", "", "report folder: report.html, metrics.json, the figures, and scores.csv (the signal-region events with their score)")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -15,7 +15,7 @@ import (
 // the report, the per-event scores next to the input columns, and misuse.
 func TestResonantMethods(t *testing.T) {
 	dir := t.TempDir()
-	quick := []string{"--signal-region", "3.7:4.3", "--epochs", "5", "--hidden", "16,16", "--blocks", "2", "--folds", "3", "--classifiers", "1", "--json"}
+	quick := []string{"--signal-region", "3.7:4.3", "--epochs", "5", "--hidden", "16,16", "--blocks", "2", "--folds", "3", "--classifiers", "1", "--classifier-epochs", "20", "--classifier-patience", "5", "--json"}
 	out := filepath.Join(dir, "cathode")
 	stdout, stderr, code := hepflow(t, append([]string{"anomaly", "--method", "cathode", "--example", "synthetic", "--example-background", "20000",
 		"--example-signal", "400", "--truth", "label", "--out", out}, quick...)...)
