@@ -50,16 +50,7 @@ func LogRatio(m *model.Model, x, c []float64, rows int, col string, num, den flo
 	if err != nil {
 		return nil, 0, err
 	}
-	bad := 0
-	for r := range ln {
-		if math.IsInf(ln[r], 0) || math.IsInf(ld[r], 0) || math.IsNaN(ln[r]) || math.IsNaN(ld[r]) {
-			ln[r] = math.NaN()
-			bad++
-			continue
-		}
-		ln[r] -= ld[r]
-	}
-	return ln, bad, nil
+	return ln, subtract(ln, ld), nil
 }
 
 // LogRatioModels returns, per event, log p_num(x) - log p_den(x) under two
@@ -80,6 +71,12 @@ func LogRatioModels(num, den *model.Model, x, c []float64, rows int, seed uint64
 	if _, err := den.LogProb(ld, x, c, rows, rand.New(rand.NewPCG(seed, 0x1a710))); err != nil {
 		return nil, 0, err
 	}
+	return ln, subtract(ln, ld), nil
+}
+
+// subtract writes ln - ld into ln, NaN where either has no finite value,
+// and returns how many those are.
+func subtract(ln, ld []float64) int {
 	bad := 0
 	for r := range ln {
 		if math.IsInf(ln[r], 0) || math.IsInf(ld[r], 0) || math.IsNaN(ln[r]) || math.IsNaN(ld[r]) {
@@ -89,5 +86,5 @@ func LogRatioModels(num, den *model.Model, x, c []float64, rows int, seed uint64
 		}
 		ln[r] -= ld[r]
 	}
-	return ln, bad, nil
+	return bad
 }
