@@ -17,6 +17,9 @@ func CheckOutput(path string, inputs ...string) error {
 	}
 	outInfo, outErr := os.Stat(out)
 	for _, in := range inputs {
+		if in == "" {
+			continue // an optional input that was not given
+		}
 		c, err := canonicalPath(in)
 		if err != nil {
 			return fmt.Errorf("input %s: %w", in, err)

@@ -70,7 +70,9 @@ func (b *Autoregressive) ensure(rows int) {
 		return
 	}
 	n, p := rows*b.d, b.m.ParamsPerCoord()
-	b.in = make([]float32, rows*(b.ctx+b.d))
+	if b.ctx > 0 { // without context the conditioner reads x itself
+		b.in = make([]float32, rows*(b.ctx+b.d))
+	}
 	b.out = make([]float32, p*n)
 	b.gout = make([]float32, p*n)
 	b.gxs = make([]float32, n)

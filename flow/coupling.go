@@ -25,8 +25,7 @@ type Coupling struct {
 	rows     int
 	in       []float32 // conditioner input rows [context, passive]
 	out      []float32 // map parameters, P*A per row
-	xa, za   []float32 // active coordinates of the latest ToLatent
-	dxa, dza []float32 // active coordinates of the latest ToData
+	xa, za   []float32 // active coordinates of the latest ToLatent (or ToData)
 	gza, gxa []float32
 	gout     []float32
 	gin      []float32
@@ -113,7 +112,6 @@ func (c *Coupling) ensure(rows int) {
 	c.in = make([]float32, rows*ni)
 	c.out = make([]float32, rows*p*na)
 	c.xa, c.za = make([]float32, rows*na), make([]float32, rows*na)
-	c.dxa, c.dza = make([]float32, rows*na), make([]float32, rows*na)
 	c.gza, c.gxa = make([]float32, rows*na), make([]float32, rows*na)
 	c.gout = make([]float32, rows*p*na)
 	c.gin = make([]float32, rows*ni)
@@ -193,7 +191,7 @@ func (c *Coupling) Backward(gx, gz []float32, gld []float64, rows int) {
 // conditioner gives every active coordinate's parameters.
 func (c *Coupling) ToData(x, z, ctx []float32, rows int, logdet []float64) {
 	c.ensure(rows)
-	c.condition(c.dza, z, ctx, rows)
-	c.m.Data(c.dxa, c.dza, c.out, len(c.active), rows, logdet)
-	c.scatter(x, z, c.dxa, rows)
+	c.condition(c.za, z, ctx, rows)
+	c.m.Data(c.xa, c.za, c.out, len(c.active), rows, logdet)
+	c.scatter(x, z, c.xa, rows)
 }

@@ -315,11 +315,12 @@ func writeResonant(e *env, asJSON bool, out string, tab *data.Table, res *resona
 	if err != nil {
 		return err
 	}
-	if err := b.Write(); err != nil {
-		return err
-	}
+	// The scores first: report.html, written last, marks a complete folder.
 	scores := filepath.Join(out, "scores.csv")
 	if err := data.Write(scores, st, data.WriteOptions{}); err != nil {
+		return err
+	}
+	if err := b.Write(); err != nil {
 		return err
 	}
 	if asJSON {
