@@ -35,6 +35,45 @@ func NewAdam(ps []*Param, lr, weightDecay float64) *Adam {
 // Steps is the number of updates made so far.
 func (a *Adam) Steps() int { return a.t }
 
+// AdamState is the optimiser's memory: the step count and the first and
+// second moments of every parameter, in the order of the params.
+type AdamState struct {
+	T    int
+	M, V [][]float32
+}
+
+// State returns a copy of the optimiser's memory (for a checkpoint).
+func (a *Adam) State() AdamState {
+	s := AdamState{T: a.t, M: make([][]float32, len(a.m)), V: make([][]float32, len(a.v))}
+	for i := range a.m {
+		s.M[i] = append([]float32(nil), a.m[i]...)
+		s.V[i] = append([]float32(nil), a.v[i]...)
+	}
+	return s
+}
+
+// SetState restores a memory State returned, so that the next Step is the
+// one the saved optimiser would have taken. It checks the shapes.
+func (a *Adam) SetState(s AdamState) error {
+	if len(s.M) != len(a.m) || len(s.V) != len(a.v) {
+		return fmt.Errorf("optimiser state for %d/%d parameters, want %d", len(s.M), len(s.V), len(a.m))
+	}
+	for i := range a.m {
+		if len(s.M[i]) != len(a.m[i]) || len(s.V[i]) != len(a.v[i]) {
+			return fmt.Errorf("optimiser state of parameter %s: %d values, want %d", a.params[i].Name, len(s.M[i]), len(a.m[i]))
+		}
+	}
+	if s.T < 0 {
+		return fmt.Errorf("optimiser step count %d: want >= 0", s.T)
+	}
+	for i := range a.m {
+		copy(a.m[i], s.M[i])
+		copy(a.v[i], s.V[i])
+	}
+	a.t = s.T
+	return nil
+}
+
 // Step applies one update from the gradients currently in the params.
 // Masked entries have zero gradient and zero moments, so they do not move.
 func (a *Adam) Step() {

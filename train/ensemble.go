@@ -65,7 +65,7 @@ func (e evalSets) val(m *model.Model) (Nats, error) {
 // the model (see FitModel). refill puts epoch 1's dequantization noise back
 // into the training set before every member after the first.
 func fitEnsemble(res *Result, info model.Info, scaler *preprocess.Scaler, opt ModelOptions, log *slog.Logger, ev evalSets,
-	refill func() error, trainMember func(flow.Spec, Config) (*flow.Flow, Summary, error)) (*Result, error) {
+	refill func() error, trainMember func(int, flow.Spec, Config) (*flow.Flow, Summary, error)) (*Result, error) {
 	nm := opt.Ensemble
 	var specs []flow.Spec
 	var flows []*flow.Flow
@@ -92,7 +92,7 @@ func fitEnsemble(res *Result, info model.Info, scaler *preprocess.Scaler, opt Mo
 			opt.OnMember(k, nm)
 		}
 		log.Info("training ensemble member", "member", k+1, "of", nm, "seed", spec.Seed)
-		f, sum, err := trainMember(spec, cfg)
+		f, sum, err := trainMember(k, spec, cfg)
 		st := Stopped(err)
 		if err != nil && st == nil {
 			return nil, fmt.Errorf("ensemble member %d of %d: %w", k+1, nm, err)

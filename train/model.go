@@ -53,6 +53,12 @@ type ModelOptions struct {
 	// starts training (member counts from 0); Config.Progress reports its
 	// epochs. Config.Logger's lines carry member=k/K (counting from 1).
 	OnMember func(member, members int)
+	// Checkpoints, when set, receives the run's state at the end of every
+	// epoch (and each finished member's weights), and with Resume set
+	// continues the run it holds: bit for bit the uninterrupted run's
+	// model, given the same table, options and Workers. A checkpoint that
+	// cannot be written is a warning on Logger, and the run goes on.
+	Checkpoints *CheckpointDir
 }
 
 // Result is a trained model with figures in physical units.
@@ -244,8 +250,26 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	spec.Dim, spec.Context = dm, nc
 	info := model.Info{Columns: cols, Spec: spec, Data: opt.Data, Seed: opt.Config.Seed, Constants: consts, Context: ctxCols}
 	info.Data.Events = rows
-	// trainMember builds, initialises and trains one flow.
-	trainMember := func(spec flow.Spec, cfg Config) (*flow.Flow, Summary, error) {
+	if ck := opt.Checkpoints; ck != nil {
+		gemm := ""
+		if opt.Gemm != nil {
+			gemm = opt.Gemm.Name()
+		}
+		c := opt.Config
+		run := RunInfo{Spec: spec, Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Schedule: c.Schedule, WeightDecay: c.WeightDecay,
+			ClipNorm: c.ClipNorm, Patience: c.Patience, MaxBadSteps: c.MaxBadSteps, Seed: c.Seed, ValFraction: opt.ValFraction,
+			Preprocess: opt.Preprocess, Context: opt.Context, Workers: max(opt.Workers, 1), Gemm: gemm, Ensemble: max(opt.Ensemble, 1),
+			Columns: tab.Columns, Events: rows, Data: dataDigest(tab.Columns, tab.Data, weights)}
+		warning, err := ck.start(run)
+		if err != nil {
+			return nil, err
+		}
+		if warning != "" {
+			warn(warning)
+		}
+	}
+	// trainMember builds, initialises and trains flow k (0 for a single one).
+	trainMember := func(k int, spec flow.Spec, cfg Config) (*flow.Flow, Summary, error) {
 		f, err := flow.Build(spec, opt.Gemm)
 		if err != nil {
 			return nil, Summary{}, err
@@ -257,6 +281,24 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 		// events (in shuffled order), once; a loaded model is never re-initialised.
 		ni := min(nt, initRows)
 		f.InitFromData(tr.X[:ni*dm], tr.C[:ni*nc], ni)
+		if ck := opt.Checkpoints; ck != nil {
+			if ck.Resume {
+				c, err := ck.load(k)
+				if err != nil {
+					return nil, Summary{}, err
+				}
+				cfg.Resume = c
+				if c != nil {
+					log.Info("resuming", "checkpoint", ck.memberFile(k), "after_epoch", c.Epoch, "finished", c.Done)
+				}
+			}
+			cfg.Checkpoint = func(c *Checkpoint) error {
+				if err := ck.save(k, c); err != nil {
+					log.Warn("checkpoint not written; the run goes on, but cannot resume from this epoch", "epoch", c.Epoch, "err", err)
+				}
+				return nil
+			}
+		}
 		sum, err := Fit(ctx, f, tr, val, cfg)
 		return f, sum, err
 	}
@@ -270,7 +312,7 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 		}
 		return fitEnsemble(res, info, scaler, opt, log, ev, refill, trainMember)
 	}
-	f, sum, fitErr := trainMember(spec, opt.Config)
+	f, sum, fitErr := trainMember(0, spec, opt.Config)
 	if st := Stopped(fitErr); fitErr != nil && (st == nil || !st.Kept) {
 		return nil, fitErr
 	}

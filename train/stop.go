@@ -13,6 +13,8 @@ const (
 	Interrupted StopReason = "interrupted"
 	// Diverged: too many consecutive steps had a non-finite loss or gradient.
 	Diverged StopReason = "diverged"
+	// CheckpointFailed: Config.Checkpoint returned an error (a full disk).
+	CheckpointFailed StopReason = "checkpoint failed"
 )
 
 // StoppedError reports a run that stopped before it finished. The flow
@@ -35,6 +37,8 @@ func (e *StoppedError) Error() string {
 	switch e.Reason {
 	case Interrupted:
 		return fmt.Sprintf("training interrupted in epoch %d after %d steps: %v", e.Epoch, e.Step, e.Err)
+	case CheckpointFailed:
+		return fmt.Sprintf("training stopped after epoch %d: writing the checkpoint failed: %v", e.Epoch, e.Err)
 	default:
 		return fmt.Sprintf("training diverged in epoch %d: %v", e.Epoch, e.Err)
 	}

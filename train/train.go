@@ -64,6 +64,17 @@ type Config struct {
 	Progress func(Epoch)
 	// Logger receives one line per epoch when set.
 	Logger *slog.Logger
+	// Checkpoint, when set, is called with the run's state at the end of
+	// every epoch that completed (not after the epoch that triggers early
+	// stopping, nor a partial one), and once more with Done set when the
+	// run finishes without a StoppedError. An error from it stops the run
+	// (a StoppedError with Reason CheckpointFailed).
+	Checkpoint func(*Checkpoint) error
+	// Resume, when set, continues the run it was saved from instead of
+	// starting afresh: with the same flow, data and configuration the
+	// result is bit for bit that of the uninterrupted run. A Done
+	// checkpoint puts its final weights in the flow and returns its summary.
+	Resume *Checkpoint
 }
 
 // DefaultMaxBadSteps is Config.MaxBadSteps when zero.
@@ -251,8 +262,10 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 	}
 	params := f.Params()
 	opt := nn.NewAdam(params, cfg.LR, cfg.WeightDecay)
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a1))
-	perm := make([]int, tr.Rows)
+	st := &fitState{pcg: rand.NewPCG(cfg.Seed, 0x7a1), perm: make([]int, tr.Rows), best: math.Inf(1), initVal: math.Inf(1),
+		sum: Summary{TrainEvents: tr.Rows, ValEvents: val.Rows, TrainNLL: Nats(math.NaN()), ValNLL: Nats(math.NaN())}}
+	rng := rand.New(st.pcg)
+	perm := st.perm
 	for i := range perm {
 		perm[i] = i
 	}
@@ -274,23 +287,34 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 		}
 		return Nats(f.NLL(val.X, val.C, val.W, val.Rows, wVal) - ldVal/wVal)
 	}
-	sum := Summary{TrainEvents: tr.Rows, ValEvents: val.Rows, TrainNLL: Nats(math.NaN()), ValNLL: Nats(math.NaN())}
-	best := math.Inf(1)
-	var bestW [][]float32
-	var stop *StoppedError
-	bad, badRun := 0, 0 // epochs without improvement; consecutive skipped steps
 	start := time.Now()
-	// The initial weights' validation loss: a run that stops (diverges)
-	// without ever beating it has nothing worth keeping (Kept is false).
-	initVal := math.Inf(1)
-	if v := validate(); v.Valid() {
-		initVal = float64(v)
+	var prior float64 // seconds spent before a resume
+	first := 1
+	if c := cfg.Resume; c != nil {
+		if err := c.check(params, tr.Rows); err != nil {
+			return Summary{}, fmt.Errorf("resume: %w", err)
+		}
+		if c.Done {
+			nn.Restore(params, c.Params)
+			return c.Summary, nil
+		}
+		if err := st.restore(c, params, opt); err != nil {
+			return Summary{}, fmt.Errorf("resume: %w", err)
+		}
+		prior, first = c.Summary.Seconds, c.Epoch+1
+	} else if v := validate(); v.Valid() {
+		// The initial weights' validation loss: a run that stops (diverges)
+		// without ever beating it has nothing worth keeping (Kept is false).
+		st.initVal = float64(v)
 	}
-	for ep := 1; ep <= cfg.Epochs && stop == nil; ep++ {
+	sum := &st.sum
+	elapsed := func() float64 { return prior + time.Since(start).Seconds() }
+	var stop *StoppedError
+	for ep := first; ep <= cfg.Epochs && stop == nil; ep++ {
 		t0 := time.Now()
 		if ep > 1 && tr.Redraw != nil {
 			if err := tr.Redraw(ep, tr.X, tr.LogDet); err != nil {
-				return sum, fmt.Errorf("epoch %d: redraw the dequantization noise: %w", ep, err)
+				return *sum, fmt.Errorf("epoch %d: redraw the dequantization noise: %w", ep, err)
 			}
 		}
 		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
@@ -321,14 +345,14 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 			if !finite(loss) || !finite(gnorm) {
 				skipped++
 				sum.SkippedSteps++
-				if badRun++; badRun >= cfg.MaxBadSteps {
+				if st.badRun++; st.badRun >= cfg.MaxBadSteps {
 					stop = &StoppedError{Reason: Diverged, Epoch: ep, Step: sum.Steps,
-						Err: fmt.Errorf("%d steps in a row had a non-finite loss or gradient (last: loss %g, gradient norm %g); try a lower --lr, a tighter --clip, or look for extreme values in the input", badRun, loss, gnorm)}
+						Err: fmt.Errorf("%d steps in a row had a non-finite loss or gradient (last: loss %g, gradient norm %g); try a lower --lr, a tighter --clip, or look for extreme values in the input", st.badRun, loss, gnorm)}
 					break
 				}
 				continue
 			}
-			badRun = 0
+			st.badRun = 0
 			opt.LR = sched.LR(sum.Steps)
 			opt.Step()
 			sum.Steps++
@@ -344,12 +368,12 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 		}
 		e.ValNLL = validate()
 		if val.Rows > 0 {
-			if e.ValNLL.Valid() && float64(e.ValNLL) < best {
-				best, e.Best, bad = float64(e.ValNLL), true, 0
-				bestW = nn.Snapshot(params)
+			if e.ValNLL.Valid() && float64(e.ValNLL) < st.best {
+				st.best, e.Best, st.bad = float64(e.ValNLL), true, 0
+				st.bestW = nn.Snapshot(params)
 				sum.BestEpoch = ep
 			} else {
-				bad++
+				st.bad++
 			}
 		} else {
 			sum.BestEpoch = ep
@@ -364,11 +388,21 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 			cfg.Logger.Info("epoch", "epoch", ep, "of", cfg.Epochs, "train_nll", float64(e.TrainNLL), "val_nll", float64(e.ValNLL),
 				"best", e.Best, "lr", e.LR, "skipped_steps", skipped, "seconds", e.Seconds)
 		}
-		if stop == nil && cfg.Patience > 0 && val.Rows > 0 && bad >= cfg.Patience {
+		if stop == nil && cfg.Patience > 0 && val.Rows > 0 && st.bad >= cfg.Patience {
 			sum.StoppedEarly = true
 			break
 		}
+		if stop == nil && ep < cfg.Epochs && cfg.Checkpoint != nil {
+			c, err := st.checkpoint(ep, params, opt, elapsed())
+			if err == nil {
+				err = cfg.Checkpoint(c)
+			}
+			if err != nil {
+				stop = &StoppedError{Reason: CheckpointFailed, Epoch: ep, Step: sum.Steps, Err: err}
+			}
+		}
 	}
+	best, bestW := st.best, st.bestW
 	if stop != nil && val.Rows > 0 && sum.Steps > 0 {
 		// The weights at the stop may beat the last best epoch.
 		if v := validate(); v.Valid() && float64(v) < best {
@@ -378,7 +412,7 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 	}
 	kept := sum.Steps > 0 && finiteParams(params)
 	if val.Rows > 0 {
-		kept = bestW != nil && (stop == nil || best < initVal)
+		kept = bestW != nil && (stop == nil || best < st.initVal)
 		if stop == nil && !kept {
 			stop = &StoppedError{Reason: Diverged, Epoch: sum.Epochs, Step: sum.Steps,
 				Err: errors.New("no epoch had a finite validation loss; try a lower --lr or look for extreme values in the input")}
@@ -388,16 +422,22 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 		nn.Restore(params, bestW)
 		sum.ValNLL = Nats(best)
 	}
-	sum.Seconds = time.Since(start).Seconds()
+	sum.Seconds = elapsed()
 	if sum.Seconds > 0 {
 		sum.EventsPerSec = float64(sum.Steps*batch) / sum.Seconds
 	}
 	if stop != nil {
 		stop.Kept = kept
 		sum.Stopped = stop.Reason
-		return sum, stop
+		return *sum, stop
 	}
-	return sum, nil
+	if cfg.Checkpoint != nil {
+		done := &Checkpoint{Epoch: sum.Epochs, Done: true, Summary: *sum, Params: nn.Snapshot(params)}
+		if err := cfg.Checkpoint(done); err != nil {
+			return *sum, &StoppedError{Reason: CheckpointFailed, Epoch: sum.Epochs, Step: sum.Steps, Err: err, Kept: true}
+		}
+	}
+	return *sum, nil
 }
 
 // finiteParams reports whether every weight is finite.

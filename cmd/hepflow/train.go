@@ -29,6 +29,9 @@ const trainExamples = `  # background of the full UCI HIGGS file, standard MAF
 
   # an ensemble of 5 flows (seeds 1-5) in one model: density = mean of the members'
   hepflow train --data HIGGS.csv.gz --format higgs --where 'label==0' --ensemble 5 --out ens.safetensors
+
+  # continue a run that was killed (checkpoints are kept in OUT.ckpt/ after every epoch)
+  hepflow train --resume bkg.safetensors.ckpt
 `
 
 type trainFlags struct {
@@ -39,11 +42,34 @@ type trainFlags struct {
 	weight  string
 	out     string
 	context string
+	ck      checkpointFlags
 }
 
 func runTrain(ctx context.Context, args []string, e *env) error {
-	var f trainFlags
-	fs := newFlags("train", "train --data FILE [--data FILE2@FACTOR] --out MODEL [flags]", trainExamples, e)
+	f, err := parseTrain(args, e)
+	if err != nil {
+		return err
+	}
+	if f.ck.resumeOnly {
+		// `train --resume DIR` alone: the interrupted run's own arguments.
+		dir := f.ck.resume
+		stored, err := f.ck.storedArgs()
+		if err != nil {
+			return err
+		}
+		// The flags given beside --resume (--threads, --json) win.
+		if f, err = parseTrain(append(stored, f.ck.extra...), e); err != nil {
+			return fmt.Errorf("--resume %s: the recorded arguments: %w", dir, err)
+		}
+		f.ck.ownOutput = true
+	}
+	return trainWith(ctx, f, args, e)
+}
+
+// parseTrain parses and checks train's flags.
+func parseTrain(args []string, e *env) (*trainFlags, error) {
+	f := &trainFlags{}
+	fs := newFlags("train", "train --data FILE [--data FILE2@FACTOR] --out MODEL [flags]  |  train --resume DIR", trainExamples, e)
 	f.common.register(fs, true)
 	f.in.register(fs)
 	fs.Var(&f.inputs, "data", "input events (repeatable; FILE@FACTOR multiplies that file's weights by FACTOR)")
@@ -51,12 +77,24 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	fs.StringVar(&f.out, "out", "", "model file to write (.safetensors)")
 	fs.StringVar(&f.context, "context", "", "comma-separated columns to condition on: the model is p(features | context), the context columns are read (standardized) but not modelled; with --format higgs, 'label' may be one")
 	f.fitFlags.register(fs)
+	f.ck.register(fs)
 	if err := parse(fs, args); err != nil {
-		return err
+		return nil, err
+	}
+	// --resume alone (or with --threads, --json) reuses the run's recorded flags.
+	if f.ck.resumeOnly = f.ck.resume != "" && onlyFlags(fs, "resume", "threads", "json"); f.ck.resumeOnly {
+		f.ck.extra = args
+		return f, nil
 	}
 	if err := f.check(); err != nil {
-		return err
+		return nil, err
 	}
+	return f, nil
+}
+
+// trainWith runs the training the flags describe; args are recorded in
+// the checkpoint folder.
+func trainWith(ctx context.Context, f *trainFlags, args []string, e *env) error {
 	if len(f.inputs) == 0 {
 		return usagef("--data is required")
 	}
@@ -70,7 +108,11 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 		inputs = append(inputs, in)
 		paths = append(paths, in.path)
 	}
-	if err := checkOutput("out", f.out, f.force, paths...); err != nil {
+	if err := checkOutput("out", f.out, f.force || f.ck.ownOutput, paths...); err != nil {
+		return err
+	}
+	ck, err := f.ck.dir(f.out, f.force, append(args[:len(args):len(args)], fmt.Sprintf("--threads=%d", f.threads)))
+	if err != nil {
 		return err
 	}
 	spec, err := f.spec()
@@ -119,14 +161,16 @@ func runTrain(ctx context.Context, args []string, e *env) error {
 	res, err := train.FitModel(ctx, tab, weights, train.ModelOptions{
 		Spec: spec, Config: cfg, ValFraction: f.valFrac, Preprocess: f.preprocess(), Gemm: gemm, Workers: f.threads, Context: ctxCols,
 		Data:   model.DataInfo{Files: paths, Format: f.in.format, Where: f.in.where, Drop: opts.Drop, Weight: f.weight},
-		Logger: log, Ensemble: f.members, OnMember: onMember,
+		Logger: log, Ensemble: f.members, OnMember: onMember, Checkpoints: ck,
 	})
 	if bar != nil {
 		bar.done()
 	}
 	if err := saveTrained(e, f.out, res, err); err != nil {
+		f.ck.failed(e, ck, err)
 		return err
 	}
+	f.ck.finished(e, ck)
 	return printTrainSummary(e, f.json, f.out, res)
 }
 
