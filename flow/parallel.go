@@ -212,3 +212,25 @@ func (f *Flow) SampleAndLogProb(x, c []float32, logp []float64, rows int, rng *r
 func (f *Flow) Sample(x, c []float32, rows int, rng *rand.Rand) {
 	f.SampleAndLogProb(x, c, nil, rows, rng)
 }
+
+// Replica returns a flow that shares f's parameter values (not copies:
+// training f moves both) with buffers of its own and f's number of
+// workers, so that the two can compute densities and samples at the same
+// time from different goroutines. Only a flow built from a Spec has one.
+func (f *Flow) Replica() (*Flow, error) {
+	if f.spec == nil {
+		return nil, errors.New("flow: only a flow built from a Spec can be replicated")
+	}
+	r, err := Build(*f.spec, f.gemm)
+	if err != nil {
+		return nil, err
+	}
+	main := f.Params()
+	for i, p := range r.Params() {
+		p.Value = main[i].Value
+	}
+	if err := r.SetWorkers(f.Workers()); err != nil {
+		return nil, err
+	}
+	return r, nil
+}

@@ -17,7 +17,11 @@ import (
 const Version = "0.1.0"
 
 // Model is preprocessing + flow + base: densities and samples in the units of
-// the training file. It is not safe for concurrent use (the flow owns buffers).
+// the training file. LogProb and Sample are safe for concurrent use: each
+// call works on its own replica of the flows (shared parameter values, own
+// buffers). Changing the model (its fields, SetWorkers, training its flows)
+// while calls are running is not, and neither is using Flow directly from
+// several goroutines.
 //
 // An ensemble model has several flows (members) on the same scaling and
 // context: its density is the mean of theirs, log p(x) = log((1/K) sum_k
@@ -35,6 +39,8 @@ type Model struct {
 	// Members are the flows of an ensemble, Members[0] == Flow; nil (or
 	// Flow alone) for a single flow.
 	Members []*flow.Flow
+
+	pool pool
 }
 
 // Flows returns the model's flows: the members of an ensemble, or Flow alone.
@@ -124,10 +130,11 @@ func (u Unscored) String() string {
 // scoring the same scaled (and dequantized) event.
 func (m *Model) LogProb(dst []float64, x, c []float64, rows int, rng *rand.Rand) (Unscored, error) {
 	var un Unscored
-	fs, err := m.members()
+	fs, done, err := m.acquire()
 	if err != nil {
 		return un, err
 	}
+	defer done()
 	d, k := m.Dim(), m.ContextDim()
 	if len(x) < rows*d || len(dst) < rows {
 		return un, fmt.Errorf("logprob: %d values for %d rows of %d features", len(x), rows, d)
@@ -178,7 +185,7 @@ func (m *Model) LogProb(dst []float64, x, c []float64, rows int, rng *rand.Rand)
 			return un, fmt.Errorf("logprob: %w", err)
 		}
 		if len(fs) == 1 {
-			m.Flow.LogProb(lp[:n], y[:n*d], cy[:n*k], n)
+			fs[0].LogProb(lp[:n], y[:n*d], cy[:n*k], n)
 		} else {
 			logMeanExp(lp[:n], fs, lpk, y[:n*d], cy[:n*k], n)
 		}
@@ -197,10 +204,11 @@ func (m *Model) LogProb(dst []float64, x, c []float64, rows int, rng *rand.Rand)
 // Of an ensemble, each event's member is drawn uniformly from rng; the
 // events depend on rng, c and rows only.
 func (m *Model) Sample(dst, c []float64, rows int, rng *rand.Rand) error {
-	fs, err := m.members()
+	fs, done, err := m.acquire()
 	if err != nil {
 		return err
 	}
+	defer done()
 	d, k := m.Dim(), m.ContextDim()
 	if len(c) < rows*k {
 		return fmt.Errorf("sample: %d context values for %d events of %d context columns", len(c), rows, k)
@@ -218,7 +226,7 @@ func (m *Model) Sample(dst, c []float64, rows int, rng *rand.Rand) error {
 			return fmt.Errorf("sample: a context value of events %d to %d is not finite", start+1, start+n)
 		}
 		if es == nil {
-			m.Flow.Sample(y[:n*d], cy[:n*k], n, rng)
+			fs[0].Sample(y[:n*d], cy[:n*k], n, rng)
 		} else {
 			es.sample(y[:n*d], cy[:n*k], n, rng)
 		}
