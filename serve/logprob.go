@@ -258,4 +258,3 @@ func parseContext(v string) (map[string]float64, error) {
 	}
 	return out, nil
 }
-
