@@ -143,4 +143,3 @@ func render(src [][]float64, rows int64, seed uint64, b int64, gz bool) []byte {
 	w.Close()
 	return z.Bytes()
 }
-
