@@ -190,7 +190,7 @@ func BenchmarkParseChunk(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := &csvParser{comma: ',', ncols: 29, names: HiggsColumns(), plan: pl}
+	p := &csvParser{comma: ',', ncols: 29, names: HiggsColumns(), plan: pl, maxLine: DefaultMaxLineBytes, maxField: DefaultMaxFieldBytes}
 	out := make([]float64, 0, rows*29)
 	scratch := make([]float64, 29)
 	b.SetBytes(int64(len(text)))

@@ -77,7 +77,7 @@ func sameColumnSet(a, b []string) error {
 func quoteList(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
+		q[i] = quoteString(n)
 	}
 	word := "column "
 	if len(names) > 1 {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 )
 
@@ -17,6 +16,8 @@ type csvParser struct {
 	refLine  string   // where ncols comes from, for ragged-row errors
 	plan     *plan
 	hasNames bool // the names came from the file or the user (for hints)
+	maxLine  int  // the longest line accepted, line ending excluded
+	maxField int  // the longest field accepted
 }
 
 // chunkResult is what parsing one chunk gives.
@@ -45,6 +46,10 @@ func (p *csvParser) parseChunk(buf []byte, out, scratch []float64) chunkResult {
 		res.lines++
 		if n := len(line); n > 0 && line[n-1] == '\r' {
 			line = line[:n-1]
+		}
+		if len(line) > p.maxLine {
+			res.perr = &ParseError{Line: res.lines, Err: lineTooLong(len(line), false, p.maxLine, line[:min(len(line), 4*maxQuote)])}
+			break
 		}
 		if len(line) == 0 || (line[0] == ' ' || line[0] == '\t') && len(bytes.TrimSpace(line)) == 0 {
 			continue
@@ -97,6 +102,9 @@ func (p *csvParser) parseLine(line []byte, row []float64) *ParseError {
 			field, i = line[i:i+j], i+j+1
 		} else {
 			field, i = line[i:], len(line)+1
+		}
+		if len(field) > p.maxField {
+			return p.fieldError(k, fieldTooLong(field, p.maxField))
 		}
 		if k < len(slot) && slot[k] >= 0 {
 			v, err := p.parseField(field)
@@ -197,13 +205,13 @@ func valueError(field []byte, v float64, ok bool) error {
 	case len(field) == 0:
 		return newErr(ErrNotNumber, "empty field (missing values are not supported)")
 	case !ok:
-		return newErr(ErrNotNumber, fmt.Sprintf("%s is not a number", strconv.Quote(string(field))))
+		return newErr(ErrNotNumber, fmt.Sprintf("%s is not a number", quoteBytes(field)))
 	case math.IsNaN(v):
-		return newErr(ErrNotFinite, fmt.Sprintf("%s is NaN: %v", strconv.Quote(string(field)), ErrNotFinite))
+		return newErr(ErrNotFinite, fmt.Sprintf("%s is NaN: %v", quoteBytes(field), ErrNotFinite))
 	case isInfWord(field):
-		return newErr(ErrNotFinite, fmt.Sprintf("%s is %s: %v", strconv.Quote(string(field)), infSign(v), ErrNotFinite))
+		return newErr(ErrNotFinite, fmt.Sprintf("%s is %s: %v", quoteBytes(field), infSign(v), ErrNotFinite))
 	default:
-		return newErr(ErrNotFinite, fmt.Sprintf("%s overflows float64 (%s): %v", strconv.Quote(string(field)), infSign(v), ErrNotFinite))
+		return newErr(ErrNotFinite, fmt.Sprintf("%s overflows float64 (%s): %v", quoteBytes(field), infSign(v), ErrNotFinite))
 	}
 }
 
@@ -223,7 +231,7 @@ func (p *csvParser) fieldError(k int, err error) *ParseError {
 	if p.hasNames && k < len(p.names) {
 		e.Name = p.names[k]
 		if isErr(err, ErrNotNumber) && strings.HasSuffix(err.Error(), ErrNotNumber.Error()) {
-			e.Err = newErr(ErrNotNumber, fmt.Sprintf("%v (if column %q holds text, drop it: --drop %s)", err, e.Name, e.Name))
+			e.Err = newErr(ErrNotNumber, fmt.Sprintf("%v (if column %s holds text, drop it: %s)", err, quoteString(e.Name), dropHint(e.Name)))
 		}
 	}
 	return e
@@ -244,4 +252,13 @@ func (e *msgError) Unwrap() error { return e.err }
 func isErr(err, target error) bool {
 	m, ok := err.(*msgError)
 	return ok && m.err == target
+}
+
+// dropHint is the --drop flag that drops a column, or a description when
+// the name is too long to repeat.
+func dropHint(name string) string {
+	if len(name) > maxQuote {
+		return "--drop with its name"
+	}
+	return "--drop " + name
 }

@@ -22,6 +22,15 @@
 //
 //	read x.csv: line 3, column 2 ("b"): "x" is not a number
 //
+// Hostile input is refused early: every size a binary file claims is
+// checked against the file before anything is allocated for it (or read
+// incrementally from a stream of unknown size), and text has [Limits] on
+// line length, field length and column count. Column names are kept byte
+// for byte and must be valid UTF-8, since models, Parquet schemas and
+// reports store them as UTF-8; a header that is not is an error naming the
+// line, column and byte offset. Messages quote at most 80 characters of a
+// file's text, followed by its length.
+//
 // Columns can be removed before parsing ([ReadOptions.Drop],
 // [ReadOptions.Columns], [ReadOptions.DropNonNumeric]), which is how a text
 // column such as an identifier is skipped, and rows can be selected while

@@ -57,7 +57,7 @@ func (e *ParseError) Error() string {
 		}
 		fmt.Fprintf(&b, "column %d", e.Column)
 		if e.Name != "" {
-			fmt.Fprintf(&b, " (%q)", e.Name)
+			fmt.Fprintf(&b, " (%s)", quoteString(e.Name))
 		}
 	}
 	if b.Len() > 0 {
@@ -71,47 +71,72 @@ func (e *ParseError) Error() string {
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // UnknownColumnError is returned for a column name that a table or file does
-// not have. Its message lists the known columns and, when one is close, the
-// likely intended name.
+// not have. Its message lists the known columns (the first
+// maxListedColumns of them) and, when one is close, the likely intended name.
 type UnknownColumnError struct {
 	Name  string
 	Known []string
 }
 
+// maxListedColumns is the most known columns an UnknownColumnError lists.
+const maxListedColumns = 50
+
 // Error implements error.
 func (e *UnknownColumnError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "unknown column %q", e.Name)
+	fmt.Fprintf(&b, "unknown column %s", quoteString(e.Name))
 	if s := closest(e.Name, e.Known); s != "" {
-		fmt.Fprintf(&b, " (did you mean %q?)", s)
+		fmt.Fprintf(&b, " (did you mean %s?)", quoteString(s))
 	}
 	b.WriteString("; known columns: ")
 	if len(e.Known) == 0 {
 		b.WriteString("none")
 	}
 	for i, k := range e.Known {
+		if i == maxListedColumns {
+			fmt.Fprintf(&b, ", … (%d in all)", len(e.Known))
+			break
+		}
 		if i > 0 {
 			b.WriteString(", ")
+		}
+		if len(k) > maxQuote {
+			k = quoteString(k)
 		}
 		b.WriteString(k)
 	}
 	return b.String()
 }
 
+// maxTypoLen is the longest name closest compares by edit distance (which
+// costs the product of the lengths); longer ones only match ignoring case.
+const maxTypoLen = 256
+
 // closest returns the known name nearest to name when it is plausibly a typo:
 // equal ignoring case, or within an edit distance of about a third of its
 // length.
 func closest(name string, known []string) string {
 	best, bestD := "", len(name)/3+1
+	lower := strings.ToLower(name)
 	for _, k := range known {
 		if strings.EqualFold(k, name) {
 			return k
 		}
-		if d := editDistance(strings.ToLower(name), strings.ToLower(k)); d < bestD {
+		if len(name) > maxTypoLen || len(k) > maxTypoLen || abs(len(k)-len(name)) >= bestD {
+			continue // the distance is at least the difference in length
+		}
+		if d := editDistance(lower, strings.ToLower(k)); d < bestD {
 			best, bestD = k, d
 		}
 	}
 	return best
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // editDistance is the Levenshtein distance between a and b, in bytes.

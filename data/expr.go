@@ -26,7 +26,8 @@ import (
 // A column is a name of letters, digits, '_' and '.' not starting with a
 // digit, or any name between backquotes (`p T`). Numbers are decimal
 // literals with an optional exponent (1, -2.5, .5, 1e-3). Comparisons cannot
-// be chained: write a < b && b < c.
+// be chained: write a < b && b < c. Parentheses and ! nest at most
+// maxExprDepth (256) deep; chains of && and || may be of any length.
 type Expr struct {
 	src  string
 	root exprNode
@@ -43,7 +44,7 @@ type ExprError struct {
 
 // Error implements error.
 func (e *ExprError) Error() string {
-	return fmt.Sprintf("where %q: at position %d: %v", e.Expr, e.Pos, e.Err)
+	return fmt.Sprintf("where %s: at position %d: %v", quoteString(e.Expr), e.Pos, e.Err)
 }
 
 // Unwrap returns the underlying error, for errors.Is and errors.As.
@@ -104,10 +105,12 @@ func (e *Expr) Compile(columns []string) (func(row []float64) bool, error) {
 
 type exprNode interface{ pos() int }
 
+// logicNode is a chain of operands joined by one operator, kept flat so
+// that a long chain (run == 1 || run == 2 || ...) costs no recursion.
 type logicNode struct {
-	op          string // "&&" or "||"
-	left, right exprNode
-	at          int
+	op string // "&&" or "||"
+	xs []exprNode
+	at int
 }
 
 type notNode struct {
@@ -135,8 +138,9 @@ func (n *cmpNode) pos() int   { return n.at }
 func collectColumns(n exprNode, cols *[]string) {
 	switch n := n.(type) {
 	case *logicNode:
-		collectColumns(n.left, cols)
-		collectColumns(n.right, cols)
+		for _, x := range n.xs {
+			collectColumns(x, cols)
+		}
 	case *notNode:
 		collectColumns(n.x, cols)
 	case *cmpNode:
@@ -153,18 +157,30 @@ func collectColumns(n exprNode, cols *[]string) {
 func (e *Expr) compileBool(n exprNode, columns []string, index map[string]int) (func([]float64) bool, error) {
 	switch n := n.(type) {
 	case *logicNode:
-		l, err := e.compileBool(n.left, columns, index)
-		if err != nil {
-			return nil, err
+		fs := make([]func([]float64) bool, len(n.xs))
+		for i, x := range n.xs {
+			f, err := e.compileBool(x, columns, index)
+			if err != nil {
+				return nil, err
+			}
+			fs[i] = f
 		}
-		r, err := e.compileBool(n.right, columns, index)
-		if err != nil {
-			return nil, err
+		and := n.op == "&&"
+		if len(fs) == 2 {
+			l, r := fs[0], fs[1]
+			if and {
+				return func(row []float64) bool { return l(row) && r(row) }, nil
+			}
+			return func(row []float64) bool { return l(row) || r(row) }, nil
 		}
-		if n.op == "&&" {
-			return func(row []float64) bool { return l(row) && r(row) }, nil
-		}
-		return func(row []float64) bool { return l(row) || r(row) }, nil
+		return func(row []float64) bool {
+			for _, f := range fs {
+				if f(row) != and {
+					return !and
+				}
+			}
+			return and
+		}, nil
 	case *notNode:
 		x, err := e.compileBool(n.x, columns, index)
 		if err != nil {
@@ -289,10 +305,15 @@ func (t token) describe() string {
 }
 
 type exprParser struct {
-	src  string
-	toks []token
-	i    int
+	src   string
+	toks  []token
+	i     int
+	depth int // nesting of parentheses and !
 }
+
+// maxExprDepth bounds the nesting of parentheses and ! in an expression, so
+// that parsing, compiling and evaluating it cannot exhaust the stack.
+const maxExprDepth = 256
 
 func (p *exprParser) errAt(t token, format string, args ...any) error {
 	return &ExprError{Expr: p.src, Pos: t.pos, Err: fmt.Errorf(format, args...)}
@@ -310,7 +331,14 @@ func (p *exprParser) next() token {
 
 func (p *exprParser) lex() error {
 	s := p.src
-	charPos := func(byteOff int) int { return utf8.RuneCountInString(s[:byteOff]) + 1 }
+	// charPos converts byte offsets, which only grow, to 1-based character
+	// positions, counting each byte once.
+	lastOff, lastPos := 0, 1
+	charPos := func(byteOff int) int {
+		lastPos += utf8.RuneCountInString(s[lastOff:byteOff])
+		lastOff = byteOff
+		return lastPos
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
@@ -323,7 +351,7 @@ func (p *exprParser) lex() error {
 				for j < len(s) && isIdentChar(s[j]) {
 					j++
 				}
-				return &ExprError{Expr: s, Pos: charPos(i), Err: fmt.Errorf("malformed number %q", s[i:j])}
+				return &ExprError{Expr: s, Pos: charPos(i), Err: fmt.Errorf("malformed number %s", quoteString(s[i:j]))}
 			}
 			p.toks = append(p.toks, token{kind: tokNum, text: s[i:j], num: v, pos: charPos(i)})
 			i = j
@@ -371,7 +399,7 @@ func (p *exprParser) lex() error {
 			}
 		}
 	}
-	p.toks = append(p.toks, token{kind: tokEOF, pos: utf8.RuneCountInString(s) + 1})
+	p.toks = append(p.toks, token{kind: tokEOF, pos: charPos(len(s))})
 	return nil
 }
 
@@ -406,39 +434,46 @@ func isIdentStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >=
 func isIdentChar(c byte) bool  { return isIdentStart(c) || isDigit(c) || c == '.' }
 
 func (p *exprParser) parseOr() (exprNode, error) {
-	left, err := p.parseAnd()
-	if err != nil {
-		return nil, err
-	}
-	for p.peek().kind == tokOp && p.peek().text == "||" {
-		op := p.next()
-		right, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		left = &logicNode{op: "||", left: left, right: right, at: op.pos}
-	}
-	return left, nil
+	return p.parseChain("||", p.parseAnd)
 }
 
 func (p *exprParser) parseAnd() (exprNode, error) {
-	left, err := p.parseUnary()
+	return p.parseChain("&&", p.parseUnary)
+}
+
+// parseChain parses operands joined by op into one flat node (or the single
+// operand).
+func (p *exprParser) parseChain(op string, operand func() (exprNode, error)) (exprNode, error) {
+	first, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.peek().kind == tokOp && p.peek().text == "&&" {
-		op := p.next()
-		right, err := p.parseUnary()
+	var n *logicNode
+	for p.peek().kind == tokOp && p.peek().text == op {
+		t := p.next()
+		x, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		left = &logicNode{op: "&&", left: left, right: right, at: op.pos}
+		if n == nil {
+			n = &logicNode{op: op, xs: []exprNode{first}, at: t.pos}
+		}
+		n.xs = append(n.xs, x)
 	}
-	return left, nil
+	if n == nil {
+		return first, nil
+	}
+	return n, nil
 }
 
 func (p *exprParser) parseUnary() (exprNode, error) {
 	t := p.peek()
+	if t.kind == tokOp && (t.text == "!" || t.text == "(") {
+		if p.depth++; p.depth > maxExprDepth {
+			return nil, p.errAt(t, "parentheses and ! nested more than %d deep", maxExprDepth)
+		}
+		defer func() { p.depth-- }()
+	}
 	if t.kind == tokOp && t.text == "!" {
 		p.next()
 		x, err := p.parseUnary()

@@ -24,7 +24,13 @@ type plan struct {
 // numbers ("" if it does); such columns are dropped when DropNonNumeric is
 // set and are an error when they would be parsed otherwise.
 func makePlan(fileCols []string, nonNumeric []string, opts *ReadOptions) (*plan, error) {
+	if len(fileCols) > opts.Limits.MaxColumns && opts.Limits.MaxColumns > 0 {
+		return nil, tooManyColumns(len(fileCols), false, opts.Limits.MaxColumns)
+	}
 	if err := checkNames(fileCols); err != nil {
+		return nil, err
+	}
+	if err := checkUTF8Names(fileCols, "column names"); err != nil {
 		return nil, err
 	}
 	isText := func(j int) bool { return nonNumeric != nil && nonNumeric[j] != "" }
@@ -40,8 +46,8 @@ func makePlan(fileCols []string, nonNumeric []string, opts *ReadOptions) (*plan,
 		return j, nil
 	}
 	textErr := func(j int) error {
-		return fmt.Errorf("column %d (%q) is not numeric (%s); drop it (--drop %s) or drop all text columns (--drop-non-numeric)",
-			j+1, fileCols[j], nonNumeric[j], fileCols[j])
+		return fmt.Errorf("column %d (%s) is not numeric (%s); drop it (%s) or drop all text columns (--skip-text)",
+			j+1, quoteString(fileCols[j]), nonNumeric[j], dropHint(fileCols[j]))
 	}
 
 	dropped := make([]bool, len(fileCols))
@@ -60,7 +66,7 @@ func makePlan(fileCols []string, nonNumeric []string, opts *ReadOptions) (*plan,
 				return nil, err
 			}
 			if slices.Contains(opts.Columns[:k], name) {
-				return nil, fmt.Errorf("columns: %q named twice", name)
+				return nil, fmt.Errorf("columns: %s named twice", quoteString(name))
 			}
 			if dropped[j] {
 				continue
@@ -97,7 +103,7 @@ func makePlan(fileCols []string, nonNumeric []string, opts *ReadOptions) (*plan,
 				continue // Compile below reports it with its position
 			}
 			if isText(j) {
-				return nil, fmt.Errorf("where %q: %w", opts.Where, textErr(j))
+				return nil, fmt.Errorf("where %s: %w", quoteString(opts.Where), textErr(j))
 			}
 			need[j] = true
 		}

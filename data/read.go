@@ -32,7 +32,8 @@ type ReadOptions struct {
 
 	// Names names the columns of a file that carries none (a CSV without
 	// header, a .npy without sidecar); for a file with names, it replaces
-	// them. Its length must match the file's column count.
+	// them. Its length must match the file's column count. Names, given or
+	// read, must be valid UTF-8 (see the package documentation).
 	Names []string
 
 	// Columns, when not empty, keeps only these columns, in this order.
@@ -58,6 +59,10 @@ type ReadOptions struct {
 
 	// Workers is the number of goroutines parsing text; 0 means GOMAXPROCS.
 	Workers int
+
+	// Limits bound line and field lengths and the column count; the zero
+	// value means [DefaultLimits].
+	Limits Limits
 }
 
 func (o *ReadOptions) workers() int {
@@ -98,7 +103,7 @@ func Read(ctx context.Context, path string, opts ReadOptions) (*Table, error) {
 	}
 	if total == 0 {
 		if opts.Where != "" {
-			return nil, fmt.Errorf("read %s: %w: no row matches where %q", path, ErrNoRows, opts.Where)
+			return nil, fmt.Errorf("read %s: %w: no row matches where %s", path, ErrNoRows, quoteString(opts.Where))
 		}
 		return nil, fmt.Errorf("read %s: %w", path, ErrNoRows)
 	}
@@ -127,7 +132,8 @@ func Scan(ctx context.Context, path string, opts ReadOptions, fn func(chunk *Tab
 
 // startFunc is told the output column names as soon as they are known, even
 // if no row follows, and the number of rows in the file when the format
-// says it up front (else -1).
+// says it up front and the reader has checked that the file is large
+// enough to hold them, so that allocating room for them is safe (else -1).
 type startFunc func(columns []string, rows int)
 
 // scan dispatches on the format; start may be nil.
@@ -135,14 +141,17 @@ func scan(ctx context.Context, path string, opts ReadOptions, fn func(*Table) er
 	if start == nil {
 		start = func([]string, int) {}
 	}
+	lim, err := opts.Limits.resolve()
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	opts.Limits = lim
 	format := opts.Format
 	if format == "" {
-		var err error
 		if format, err = FormatOf(path); err != nil {
 			return fmt.Errorf("read %s: %w", path, err)
 		}
 	}
-	var err error
 	switch format {
 	case FormatCSV, FormatHIGGS:
 		err = scanCSV(ctx, path, format, opts, fn, start)

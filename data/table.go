@@ -62,7 +62,7 @@ func checkNames(columns []string) error {
 			return fmt.Errorf("column %d has an empty name", j+1)
 		}
 		if k, dup := seen[c]; dup {
-			return fmt.Errorf("duplicate column name %q (columns %d and %d)", c, k+1, j+1)
+			return fmt.Errorf("duplicate column name %s (columns %d and %d)", quoteString(c), k+1, j+1)
 		}
 		seen[c] = j
 	}
@@ -102,7 +102,7 @@ func indicesOf(columns, names []string) ([]int, error) {
 			return nil, &UnknownColumnError{Name: n, Known: columns}
 		}
 		if slices.Contains(names[:k], n) {
-			return nil, fmt.Errorf("column %q named twice", n)
+			return nil, fmt.Errorf("column %s named twice", quoteString(n))
 		}
 		idx[k] = j
 	}
@@ -250,7 +250,7 @@ func (t *Table) CheckFinite() error {
 	d := len(t.Columns)
 	for k, v := range t.Data {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("row %d, column %d (%q): %v: %w", k/d+1, k%d+1, t.Columns[k%d], v, ErrNotFinite)
+			return fmt.Errorf("row %d, column %d (%s): %v: %w", k/d+1, k%d+1, quoteString(t.Columns[k%d]), v, ErrNotFinite)
 		}
 	}
 	return nil

@@ -58,6 +58,10 @@ func create(path string, columns []string, opts WriteOptions) (*Writer, error) {
 	if err := checkNames(columns); err != nil {
 		return nil, err
 	}
+	// What the readers would refuse is not written either.
+	if err := checkUTF8Names(columns, "column names"); err != nil {
+		return nil, err
+	}
 	if len(columns) == 0 {
 		return nil, fmt.Errorf("no columns")
 	}

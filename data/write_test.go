@@ -283,7 +283,7 @@ func TestReadForeignParquet(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustFail(t, path, ReadOptions{}, nil,
-		`read %s: column 1 ("Type") is not numeric (Parquet type STRING); drop it (--drop Type) or drop all text columns (--drop-non-numeric)`)
+		`read %s: column 1 ("Type") is not numeric (Parquet type STRING); drop it (--drop Type) or drop all text columns (--skip-text)`)
 	tb, err := read(t, path, ReadOptions{DropNonNumeric: true})
 	if err != nil {
 		t.Fatal(err)

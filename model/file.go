@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -183,6 +184,45 @@ func Save(path string, m *Model) error {
 	})
 }
 
+// leastParams is a lower bound on the number of parameters a flow of the
+// spec has, counting only what every kind has (per block, a network from
+// at least one input and the context through the hidden layers to at least
+// one output; ActNorm and LU layers), and false if it exceeds have. It is
+// -1 for sizes that are not positive, which Build refuses with a reason.
+func leastParams(s flow.Spec, have int) (int, bool) {
+	if s.Blocks < 1 || len(s.Hidden) == 0 || s.Dim < 1 || s.Context < 0 {
+		return -1, true
+	}
+	for _, h := range s.Hidden {
+		if h < 1 {
+			return -1, true
+		}
+	}
+	// per is one block's least parameters; add adds a*b to it, within have.
+	per := 0
+	add := func(a, b int) bool {
+		if a > 0 && b > (have-per)/a {
+			return false
+		}
+		per += a * b
+		return true
+	}
+	ok := add(1+s.Context, s.Hidden[0]) && add(s.Hidden[len(s.Hidden)-1], 1)
+	for i := 1; ok && i < len(s.Hidden); i++ {
+		ok = add(s.Hidden[i-1], s.Hidden[i])
+	}
+	if ok && s.ActNorm {
+		ok = add(2, s.Dim)
+	}
+	if ok && s.LU {
+		ok = add(s.Dim, s.Dim)
+	}
+	if !ok || s.Blocks > have/per {
+		return 0, false
+	}
+	return s.Blocks * per, true
+}
+
 // memberName is " of ensemble member k" for an ensemble, "" otherwise.
 func memberName(k, of int) string {
 	if of < 2 {
@@ -192,16 +232,27 @@ func memberName(k, of int) string {
 }
 
 // Load reads a model file and rebuilds the flow with g as its GEMM backend.
+// The sizes the file claims are checked against its size before they are
+// allocated; a path that is not a regular file (a pipe, a device) is read
+// incrementally, never beyond what the header claims.
 func Load(path string, g blas.Gemm) (*Model, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
-	m, err := Decode(b, g)
-	if err != nil {
-		return nil, fmt.Errorf("load model %s: %w", path, err)
+	defer f.Close()
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
 	}
-	return m, nil
+	ts, meta, err := nn.ReadSafetensorsFrom(bufio.NewReaderSize(f, 1<<20), size)
+	if err == nil {
+		var m *Model
+		if m, err = decode(ts, meta, g); err == nil {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("load model %s: %w", path, err)
 }
 
 // Decode parses the bytes of a model file.
@@ -210,6 +261,11 @@ func Decode(b []byte, g blas.Gemm) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decode(ts, meta, g)
+}
+
+// decode rebuilds a model from a safetensors file's tensors and metadata.
+func decode(ts map[string]nn.Tensor, meta map[string]string, g blas.Gemm) (*Model, error) {
 	raw, ok := meta[MetadataKey]
 	if !ok {
 		return nil, errors.New("a safetensors file, but not a hepflow model (no hepflow metadata)")
@@ -277,6 +333,21 @@ func Decode(b []byte, g blas.Gemm) (*Model, error) {
 		spec := info.Spec
 		if k > 0 {
 			spec = info.Members[k-1]
+		}
+		// The architecture's sizes are claims too: before building (and
+		// allocating) it, its features and context must be the columns the
+		// file lists, and its least number of parameters must be in the file.
+		if spec.Dim != len(info.Columns) || spec.Context != len(info.Context) {
+			return nil, fmt.Errorf("architecture%s: a flow of %d features and %d context inputs, but the model has %d columns and %d context columns",
+				memberName(k, nf), spec.Dim, spec.Context, len(info.Columns), len(info.Context))
+		}
+		have := 0
+		for _, t := range mts[k] {
+			have += len(t.Data)
+		}
+		if _, ok := leastParams(spec, have); !ok {
+			return nil, fmt.Errorf("architecture%s: %s of %d blocks, %d hidden layers: needs more than the %d parameters in the file",
+				memberName(k, nf), spec.Kind, spec.Blocks, len(spec.Hidden), have)
 		}
 		f, err := flow.Build(spec, g)
 		if err != nil {

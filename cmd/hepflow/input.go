@@ -19,6 +19,9 @@ type inputFlags struct {
 	where  string
 	drop   string
 	text   bool
+	// The reading limits (data.Limits); 0 means the default, so an
+	// inputFlags made without register reads with the defaults.
+	maxLine, maxField, maxColumns int
 }
 
 func (in *inputFlags) register(fs *flag.FlagSet) {
@@ -26,6 +29,22 @@ func (in *inputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&in.where, "where", "", "keep only events passing this selection, e.g. 'label==0' or 'm_bb > 1 && jet1_pt < 2'")
 	fs.StringVar(&in.drop, "drop", "", "comma-separated columns to leave out; presets: @phi (the 6 HIGGS phi angles), @btag (the 4 HIGGS b-tags)")
 	fs.BoolVar(&in.text, "skip-text", false, "drop columns holding text (e.g. an event-type string) instead of refusing the file")
+	fs.IntVar(&in.maxLine, "max-line-bytes", data.DefaultMaxLineBytes, "refuse text input with a line longer than this many bytes (a guard against binary or endless input; raise it for very wide tables)")
+	fs.IntVar(&in.maxField, "max-field-bytes", data.DefaultMaxFieldBytes, "refuse text input with a field (or column name) longer than this many bytes")
+	fs.IntVar(&in.maxColumns, "max-columns", data.DefaultMaxColumns, "refuse input files with more columns than this, in any format")
+}
+
+// limits returns the reading limits the flags set.
+func (in *inputFlags) limits() (data.Limits, error) {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"max-line-bytes", in.maxLine}, {"max-field-bytes", in.maxField}, {"max-columns", in.maxColumns}} {
+		if f.v < 0 {
+			return data.Limits{}, usagef("--%s %d: want a positive limit (0: the default)", f.name, f.v)
+		}
+	}
+	return data.Limits{MaxLineBytes: in.maxLine, MaxFieldBytes: in.maxField, MaxColumns: in.maxColumns}, nil
 }
 
 // dropList expands the presets of --drop.
@@ -48,6 +67,11 @@ func (in *inputFlags) dropList() []string {
 // class, not a feature: it can be used in --where and is dropped.
 func (in *inputFlags) options(threads int) (data.ReadOptions, error) {
 	o := data.ReadOptions{Where: in.where, Drop: in.dropList(), DropNonNumeric: in.text, Workers: threads}
+	lim, err := in.limits()
+	if err != nil {
+		return o, err
+	}
+	o.Limits = lim
 	if in.format != "" {
 		f, err := data.ParseFormat(in.format)
 		if err != nil {
