@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // CheckOutput refuses an output path that names the same file as one of the
@@ -33,6 +34,52 @@ func CheckOutput(path string, inputs ...string) error {
 		if same {
 			return fmt.Errorf("output %s is the input %s; choose another output path", path, in)
 		}
+	}
+	return nil
+}
+
+// CheckOutputDir refuses an output folder that is one of the inputs or
+// holds one of them (compared as [CheckOutput] does): the folder is replaced
+// as a whole, and an input inside it would go with it.
+func CheckOutputDir(path string, inputs ...string) error {
+	out, err := canonicalPath(path)
+	if err != nil {
+		return fmt.Errorf("output %s: %w", path, err)
+	}
+	for _, in := range inputs {
+		if in == "" {
+			continue
+		}
+		c, err := canonicalPath(in)
+		if err != nil {
+			return fmt.Errorf("input %s: %w", in, err)
+		}
+		rel, err := filepath.Rel(out, c)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue
+		}
+		if rel == "." {
+			return fmt.Errorf("output %s is the input %s; choose another output path", path, in)
+		}
+		return fmt.Errorf("input %s lies inside the output folder %s, which is replaced as a whole; choose another output path", in, path)
+	}
+	return nil
+}
+
+// SideFiles returns the files written beside a table written to path in
+// format (empty: the format its extension tells): the column names of a
+// .npy file (FILE.npy.columns). They follow the main file's rules: refused
+// when they exist, unless replacing was asked for.
+func SideFiles(path string, format Format) []string {
+	if format == "" {
+		f, err := FormatOf(path)
+		if err != nil {
+			return nil
+		}
+		format = f
+	}
+	if format == FormatNPY {
+		return []string{npySidecar(path)}
 	}
 	return nil
 }

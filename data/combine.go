@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -84,4 +85,61 @@ func quoteList(names []string) string {
 		word = "columns "
 	}
 	return word + strings.Join(q, ", ")
+}
+
+// WeightedInput is one input file of a combined sample and the factor its
+// events' weights are multiplied by.
+type WeightedInput struct {
+	Path   string
+	Factor float64
+}
+
+// ReadWeighted reads every input with the same options and stacks them
+// (see Concat) with per-event weights: the input's Factor, times the
+// column weightCol when it is not "" (that column then leaves the table;
+// every input must have it). The weights are nil when every one is 1
+// (no weight column, every factor 1).
+func ReadWeighted(ctx context.Context, inputs []WeightedInput, opts ReadOptions, weightCol string) (*Table, []float64, error) {
+	var tables []*Table
+	var weights []float64
+	unit := weightCol == ""
+	for _, in := range inputs {
+		t, err := Read(ctx, in.Path, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		w := make([]float64, t.Rows())
+		for i := range w {
+			w[i] = in.Factor
+		}
+		if in.Factor != 1 {
+			unit = false
+		}
+		if weightCol != "" {
+			col, err := t.Column(weightCol)
+			if err != nil {
+				return nil, nil, fmt.Errorf("weight column: %s: %w", in.Path, err)
+			}
+			for i := range w {
+				w[i] *= col[i]
+			}
+			if err := t.Drop(weightCol); err != nil {
+				return nil, nil, err
+			}
+		}
+		tables = append(tables, t)
+		weights = append(weights, w...)
+	}
+	labels := make([]string, len(inputs))
+	for i, in := range inputs {
+		labels[i] = in.Path
+	}
+	tab, err := concat(tables, labels)
+	if err != nil {
+		return nil, nil, err
+	}
+	if unit {
+		weights = nil
+	}
+	return tab, weights, nil
 }

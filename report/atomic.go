@@ -15,3 +15,17 @@ func WriteJSON(path string, v any) error {
 	}
 	return atomicfile.WriteBytes(path, append(b, '\n'))
 }
+
+// Markers are the files every complete report folder holds: --force
+// replaces an existing folder only when it has them all, so it never
+// deletes a folder hepflow did not write.
+func Markers() []string { return []string{HTMLName, MetricsName} }
+
+// CreateFolder starts writing the report folder path under a temporary
+// name: give [atomicfile.Dir.Path] to [NewBuilder], and Commit once
+// [Builder.Write] succeeded; until then path is untouched, and Abort (or a
+// failed Commit) removes everything written. replace allows replacing a
+// complete earlier report folder as a whole.
+func CreateFolder(path string, replace bool) (*atomicfile.Dir, error) {
+	return atomicfile.CreateDir(path, replace, Markers()...)
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -21,8 +22,12 @@ const anomalyExamples = `  # a model trained on background; signal and held-out 
 `
 
 func runAnomaly(ctx context.Context, args []string, e *env) error {
-	if m := methodOf(args); m != "density" {
+	switch methodOf(args) {
+	case "density":
+	case "cathode", "anode", "supervised", "idealized":
 		return runResonant(ctx, args, e)
+	default:
+		return usagef("--method %q: want density, cathode, anode, supervised or idealized", methodOf(args))
 	}
 	var c common
 	var in inputFlags
@@ -58,9 +63,6 @@ func runAnomaly(ctx context.Context, args []string, e *env) error {
 	if sigFormat == "" {
 		sigFormat = in.format
 	}
-	if err := checkOutput("out", out, c.force, modelPath, bkgPath, sigPath); err != nil {
-		return err
-	}
 	bkgOpts, err := in.options(c.threads)
 	if err != nil {
 		return err
@@ -70,8 +72,17 @@ func runAnomaly(ctx context.Context, args []string, e *env) error {
 			return usagef("--signal-format: %v", err)
 		}
 	}
+	if err := checkWhere("where", in.where); err != nil {
+		return err
+	}
+	if err := checkWhere("signal-where", sigWhere); err != nil {
+		return err
+	}
 	sigOpts, err := (&inputFlags{format: sigFormat, where: sigWhere}).options(c.threads)
 	if err != nil {
+		return err
+	}
+	if err := checkOutputDir("out", out, c.force, report.Markers(), modelPath, bkgPath, sigPath); err != nil {
 		return err
 	}
 	m, err := c.loadModel(e, modelPath)
@@ -86,7 +97,13 @@ func runAnomaly(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	b, err := report.NewBuilder(out, "hepflow anomaly",
+	// Written under a temporary name, renamed into place when complete.
+	dir, err := report.CreateFolder(out, c.force)
+	if err != nil {
+		return outputError("out", out, err)
+	}
+	defer dir.Abort()
+	b, err := report.NewBuilder(dir.Path(), "hepflow anomaly",
 		fmt.Sprintf("model %s; background %s (%d events) vs signal %s (%d events)", filepath.Base(modelPath), filepath.Base(bkgPath), bkg.Rows, filepath.Base(sigPath), sig.Rows),
 		report.HistStyle{RefLabel: "background", CandLabel: "signal"})
 	if err != nil {
@@ -97,6 +114,9 @@ func runAnomaly(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	if latentEvents >= 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		l, err := suite.Latent(b, m, bkg, latentEvents, seed)
 		if err != nil {
 			return err
@@ -104,7 +124,7 @@ func runAnomaly(ctx context.Context, args []string, e *env) error {
 		h.Latent = &l
 	}
 	b.SetMetric("headline", h)
-	if err := b.Write(); err != nil {
+	if err := commitReport(ctx, b, dir); err != nil {
 		return err
 	}
 	if c.json {
@@ -144,6 +164,10 @@ func readModelEvents(ctx context.Context, path string, opts data.ReadOptions, m 
 	}
 	opts.Drop = nil
 	t, w, err := readEvents(ctx, path, opts, weightCol, true)
+	var uc *data.UnknownColumnError
+	if weightCol != "" && errors.As(err, &uc) && uc.Name == weightCol {
+		return validate.Sample{}, usagef("--weight: %s: %v", path, uc)
+	}
 	if err != nil {
 		return validate.Sample{}, err
 	}

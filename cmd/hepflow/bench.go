@@ -5,14 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"hepflow/benchmark"
+	"hepflow/internal/atomicfile"
 	"hepflow/nn/blas"
 )
 
@@ -78,6 +81,9 @@ func runBench(ctx context.Context, args []string, e *env) error {
 	if reference == "auto" {
 		reference = map[string]string{"maf": "../shared/bench/torch_maf.py", "nsf": "../shared/bench/torch_nsf.py"}[flowKind]
 	}
+	if err := checkBenchLists(modes, impls, c.logger(e)); err != nil {
+		return err
+	}
 	if child {
 		g, err := blas.Select(impls, 1, c.logger(e))
 		if err != nil {
@@ -90,7 +96,7 @@ func runBench(ctx context.Context, args []string, e *env) error {
 			return err
 		}
 		r, err := benchmark.Run(ctx, cfg, g, c.threads)
-		if perr := stop(); err == nil {
+		if perr := stop(err == nil); err == nil {
 			err = perr
 		}
 		if err != nil {
@@ -108,7 +114,19 @@ func runBench(ctx context.Context, args []string, e *env) error {
 		Impls  []benchmark.Result `json:"hepflow"`
 		Ratios map[string]float64 `json:"ratio_to_reference,omitempty"`
 	}
+	// Every profile is checked before the first measurement, not after an
+	// hour of them.
+	if profile != "" {
+		for _, mode := range splitList(modes) {
+			for _, impl := range splitList(impls) {
+				if err := checkOutput("cpuprofile", profilePath(profile, mode, impl), c.force); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	var rows []row
+	var profiles []string // written so far
 	torchOK := reference != ""
 	if torchOK {
 		if _, err := os.Stat(reference); err != nil {
@@ -125,18 +143,20 @@ func runBench(ctx context.Context, args []string, e *env) error {
 			args := []string{"bench", "--child", "--mode", mode, "--impl", impl, "--flow", flowKind,
 				"--seconds", fmt.Sprint(seconds), "--threads", fmt.Sprint(c.threads)}
 			if profile != "" {
-				p := fmt.Sprintf("%s-%s-%s.pprof", profile, mode, impl)
-				if err := checkOutput("cpuprofile", p, c.force); err != nil {
-					return err
-				}
-				args = append(args, "--cpuprofile", p)
+				args = append(args, "--cpuprofile", profilePath(profile, mode, impl))
 			}
 			cmd := exec.CommandContext(ctx, self, args...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
+			if ctx.Err() != nil {
+				return benchInterrupted(e, ctx.Err(), profiles)
+			}
 			if err != nil {
 				return fmt.Errorf("bench %s with %s: %v: %s", mode, impl, err, strings.TrimSpace(stderr.String()))
+			}
+			if profile != "" {
+				profiles = append(profiles, profilePath(profile, mode, impl))
 			}
 			var res benchmark.Result
 			if err := json.Unmarshal(out, &res); err != nil {
@@ -148,6 +168,9 @@ func runBench(ctx context.Context, args []string, e *env) error {
 			cfg := benchmark.Standard(mode)
 			cfg.Seconds = seconds
 			t, err := benchmark.RunTorch(ctx, python, reference, cfg, c.threads)
+			if ctx.Err() != nil {
+				return benchInterrupted(e, ctx.Err(), profiles)
+			}
 			if err != nil {
 				return err
 			}
@@ -183,23 +206,69 @@ func runBench(ctx context.Context, args []string, e *env) error {
 	return tw.Flush()
 }
 
-// startProfile starts a CPU profile written to path (nothing when path is
-// empty) and returns the function that stops it and closes the file.
-func startProfile(path string) (func() error, error) {
-	if path == "" {
-		return func() error { return nil }, nil
+// benchModes are the modes bench measures.
+func benchModes() []string { return []string{"train", "logprob", "sample"} }
+
+// checkBenchLists refuses, as usage errors, an unknown --mode and an --impl
+// this machine cannot run (unknown, or a CPU level or library it lacks).
+func checkBenchLists(modes, impls string, log *slog.Logger) error {
+	if len(splitList(modes)) == 0 {
+		return usagef("--mode is empty: want some of %s", strings.Join(benchModes(), ","))
 	}
-	f, err := os.Create(path)
+	for _, m := range splitList(modes) {
+		if !slices.Contains(benchModes(), m) {
+			return usagef("--mode %q: want some of %s, separated by commas", m, strings.Join(benchModes(), ","))
+		}
+	}
+	if len(splitList(impls)) == 0 {
+		return usagef("--impl is empty: want some of avx512,avx2,openblas,go")
+	}
+	for _, impl := range splitList(impls) {
+		if _, err := blas.Select(impl, 1, log); err != nil {
+			return usagef("--impl %s: %v", impl, err)
+		}
+	}
+	return nil
+}
+
+// profilePath is the CPU profile of one measurement.
+func profilePath(prefix, mode, impl string) string {
+	return fmt.Sprintf("%s-%s-%s.pprof", prefix, mode, impl)
+}
+
+// benchInterrupted says what an interrupted bench kept (the profiles of the
+// measurements that finished) and returns the interrupt.
+func benchInterrupted(e *env, err error, profiles []string) error {
+	if len(profiles) == 0 {
+		return err // "interrupted before it finished; nothing written"
+	}
+	fmt.Fprintf(e.stderr, "hepflow bench: interrupted; kept the CPU profiles of the measurements that finished: %s\n", strings.Join(profiles, " "))
+	return &interrupted{err: err}
+}
+
+// startProfile starts a CPU profile written to path (nothing when path is
+// empty) and returns the function that stops it and, when keep is set,
+// moves the complete file into place (the profile of a failed or
+// interrupted measurement is dropped).
+func startProfile(path string) (func(keep bool) error, error) {
+	if path == "" {
+		return func(bool) error { return nil }, nil
+	}
+	f, err := atomicfile.Create(path, 0)
 	if err != nil {
 		return nil, fmt.Errorf("--cpuprofile: %w", err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
+		f.Abort()
 		return nil, fmt.Errorf("--cpuprofile %s: %w", path, err)
 	}
-	return func() error {
+	return func(keep bool) error {
 		pprof.StopCPUProfile()
-		if err := f.Close(); err != nil {
+		if !keep {
+			f.Abort()
+			return nil
+		}
+		if err := f.Commit(); err != nil {
 			return fmt.Errorf("--cpuprofile %s: %w", path, err)
 		}
 		return nil

@@ -48,6 +48,12 @@ func runC2ST(ctx context.Context, args []string, e *env) error {
 	if !(trainFrac > 0 && trainFrac < 1) {
 		return usagef("--train-fraction %g: want a value strictly between 0 and 1", trainFrac)
 	}
+	if err := checkInputFlags(&in); err != nil {
+		return err
+	}
+	if _, err := side.options(&in, c.threads); err != nil {
+		return err
+	}
 	g, err := c.gemm(e)
 	if err != nil {
 		return err

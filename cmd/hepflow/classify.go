@@ -61,7 +61,10 @@ func runClassify(ctx context.Context, args []string, e *env) error {
 	if err1 != nil || err2 != nil || math.IsNaN(num) || math.IsInf(num, 0) || math.IsNaN(den) || math.IsInf(den, 0) || num == den {
 		return usagef("--num %q and --den %q: want two different finite values of the context column", numS, denS)
 	}
-	if err := checkOutput("out", out, c.force, modelPath, denPath, dataPath); err != nil {
+	if err := checkInputFlags(&in); err != nil {
+		return err
+	}
+	if err := checkDataOutput("out", out, "", c.force, modelPath, denPath, dataPath); err != nil {
 		return err
 	}
 	opts, err := in.options(c.threads)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"hepflow/internal/atomicfile"
 	"hepflow/report"
 	"hepflow/validate"
 	"hepflow/validate/suite"
@@ -54,7 +55,16 @@ func runCompare(ctx context.Context, args []string, e *env) error {
 	if maxEvents < 0 {
 		return usagef("--max-events %d: want 0 (all) or more", maxEvents)
 	}
-	if err := checkOutput("out", out, c.force, refPath, candPath); err != nil {
+	if err := checkInputFlags(&in); err != nil {
+		return err
+	}
+	if _, err := side.options(&in, c.threads); err != nil {
+		return err
+	}
+	if _, err := newClassifier(classifier, seed, nil); err != nil {
+		return err
+	}
+	if err := checkOutputDir("out", out, c.force, report.Markers(), refPath, candPath); err != nil {
 		return err
 	}
 	g, err := c.gemm(e)
@@ -79,7 +89,14 @@ func runCompare(ctx context.Context, args []string, e *env) error {
 	if cfg.Pairs, err = choosePairs(pairs, s.align.Common); err != nil {
 		return err
 	}
-	b, err := report.NewBuilder(out, "hepflow compare",
+	// The report is written under a temporary name and takes its name only
+	// when complete: a failure or an interrupt leaves --out as it was.
+	dir, err := report.CreateFolder(out, c.force)
+	if err != nil {
+		return outputError("out", out, err)
+	}
+	defer dir.Abort()
+	b, err := report.NewBuilder(dir.Path(), "hepflow compare",
 		fmt.Sprintf("reference %s (%d events) vs candidate %s (%d events), %d features", filepath.Base(refPath), s.a.Rows, filepath.Base(candPath), s.b.Rows, len(s.align.Common)),
 		report.HistStyle{RefLabel: "reference", CandLabel: "candidate"})
 	if err != nil {
@@ -91,7 +108,7 @@ func runCompare(ctx context.Context, args []string, e *env) error {
 	}
 	h := compareHeadline{Report: filepath.Join(out, report.HTMLName), Metrics: filepath.Join(out, report.MetricsName), Columns: s.align, CompareSummary: sum}
 	b.SetMetric("headline", h)
-	if err := b.Write(); err != nil {
+	if err := commitReport(ctx, b, dir); err != nil {
 		return err
 	}
 	if c.json {
@@ -99,6 +116,19 @@ func runCompare(ctx context.Context, args []string, e *env) error {
 	}
 	printCompare(e, h)
 	return nil
+}
+
+// commitReport writes the report's metrics.json and report.html into its
+// temporary folder and moves the folder into place, unless the command was
+// interrupted meanwhile: then nothing is written.
+func commitReport(ctx context.Context, b *report.Builder, dir *atomicfile.Dir) error {
+	if err := b.Write(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return dir.Commit()
 }
 
 // compareHeadline is what compare prints with --json and stores in

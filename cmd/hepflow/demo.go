@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -72,7 +71,7 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	if err := spec.Validate(); err != nil {
 		return usagef("--flow/--hidden/--blocks: %v", err)
 	}
-	if err := prepareOutDir(out, c.force); err != nil {
+	if err := checkOutputDir("out", out, c.force, demoMarkers()); err != nil {
 		return err
 	}
 	log := c.logger(e)
@@ -80,14 +79,23 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	// Every flag is valid: now the folder is written, under a temporary
+	// name that becomes --out only when everything is in it. Paths shown to
+	// the user and recorded in the files are the final ones.
+	dir, err := atomicfile.CreateDir(out, c.force, demoMarkers()...)
+	if err != nil {
+		return outputError("out", out, err)
+	}
+	defer dir.Abort()
+	tmp := dir.Path()
 	// The embedded sample, written out with its attribution so the user can rerun any step by hand.
-	dataDir := filepath.Join(out, "data")
+	dataDir := filepath.Join(tmp, "data")
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return err
 	}
 	sample := filepath.Join(dataDir, demodata.FileName)
 	for name, content := range map[string][]byte{demodata.FileName: demodata.HiggsSample, "README.md": []byte(demodata.Attribution)} {
-		if err := atomicfile.Write(filepath.Join(dataDir, name), func(w io.Writer) error { _, err := w.Write(content); return err }); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dataDir, name), content); err != nil {
 			return err
 		}
 	}
@@ -118,14 +126,19 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	res, err := train.FitModel(ctx, trainTab, nil, train.ModelOptions{
 		Spec: spec, Config: cfg, ValFraction: 0.2, Gemm: gemm, Workers: c.threads,
 		Preprocess: preprocess.Options{Scaling: scaling},
-		Data:       model.DataInfo{Files: []string{sample}, Format: "higgs", Where: "label==0", Drop: nonFeatures(features)},
+		Data:       model.DataInfo{Files: []string{filepath.Join(out, "data", demodata.FileName)}, Format: "higgs", Where: "label==0", Drop: nonFeatures(features)},
 		Logger:     log,
 	})
 	if bar != nil {
 		bar.done()
 	}
+	if err != nil {
+		// Interrupted or diverged: the demo keeps nothing (its temporary
+		// folder goes), and says why.
+		return err
+	}
 	modelPath := filepath.Join(out, "model.safetensors")
-	if err := saveTrained(e, modelPath, res, err); err != nil {
+	if err := model.Save(filepath.Join(tmp, "model.safetensors"), res.Model); err != nil {
 		return err
 	}
 	m := res.Model
@@ -139,16 +152,12 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	genPath := filepath.Join(out, "generated.csv.gz")
-	if err := data.Write(genPath, gen, data.WriteOptions{}); err != nil {
-		return err
+	for name, t := range map[string]*data.Table{"generated.csv.gz": gen, "test-background.csv.gz": testTab, "signal.csv.gz": sig} {
+		if err := data.Write(filepath.Join(tmp, name), t, data.WriteOptions{}); err != nil {
+			return err
+		}
 	}
-	if err := data.Write(filepath.Join(out, "test-background.csv.gz"), testTab, data.WriteOptions{}); err != nil {
-		return err
-	}
-	if err := data.Write(filepath.Join(out, "signal.csv.gz"), sig, data.WriteOptions{}); err != nil {
-		return err
-	}
-	val, err := demoReport(ctx, filepath.Join(out, "report"), m, testTab, gen, sig, c.threads, seed, gemm)
+	val, err := demoReport(ctx, filepath.Join(tmp, "report"), filepath.Join(out, "report"), m, testTab, gen, sig, c.threads, seed, gemm)
 	if err != nil {
 		return fmt.Errorf("validation report: %w", err)
 	}
@@ -164,7 +173,13 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(filepath.Join(out, "summary.json"), func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err }); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(tmp, "summary.json"), append(b, '\n')); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := dir.Commit(); err != nil {
 		return err
 	}
 	if c.json {
@@ -183,16 +198,9 @@ func runDemo(ctx context.Context, args []string, e *env) error {
 	return nil
 }
 
-// prepareOutDir creates dir, refusing a non-empty existing one unless force.
-func prepareOutDir(dir string, force bool) error {
-	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 && !force {
-		return fmt.Errorf("--out %s exists and is not empty; use --force to write into it", dir)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("--out %s: %w", dir, err)
-	}
-	return nil
-}
+// demoMarkers are the files every complete demo folder holds: --force
+// replaces an existing folder only when it has them.
+func demoMarkers() []string { return []string{"summary.json", "model.safetensors"} }
 
 // selectRows keeps the rows passing where and the given columns.
 func selectRows(t *data.Table, where string, cols []string) (*data.Table, error) {

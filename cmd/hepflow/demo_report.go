@@ -25,14 +25,15 @@ type demoHeadline struct {
 	Seconds float64              `json:"report_seconds"`
 }
 
-// demoReport writes the full validation report of the demo into dir:
-// generated against held-out real background (features, correlations,
-// lepton_pT vs m_lv, the HIGGS cuts, classifier test and density-ratio
-// tails), the latent check of the held-out events and the anomaly ROC of
-// real signal against held-out background.
-func demoReport(ctx context.Context, dir string, m *model.Model, test, gen, sig *data.Table, threads int, seed uint64, g blas.Gemm) (demoHeadline, error) {
+// demoReport writes the full validation report of the demo into dir (shown
+// to the user as shown, where it will be once the demo's folder is in
+// place): generated against held-out real background (features,
+// correlations, lepton_pT vs m_lv, the HIGGS cuts, classifier test and
+// density-ratio tails), the latent check of the held-out events and the
+// anomaly ROC of real signal against held-out background.
+func demoReport(ctx context.Context, dir, shown string, m *model.Model, test, gen, sig *data.Table, threads int, seed uint64, g blas.Gemm) (demoHeadline, error) {
 	start := time.Now()
-	h := demoHeadline{Report: filepath.Join(dir, report.HTMLName)}
+	h := demoHeadline{Report: filepath.Join(shown, report.HTMLName)}
 	cols := m.Columns()
 	ref, err := suite.SampleOf(test, cols, nil)
 	if err != nil {

@@ -33,6 +33,9 @@ func (s *sideFlags) register(fs *flag.FlagSet, prefix, what string) {
 // selection, the first file's --skip-text.
 func (s *sideFlags) options(in *inputFlags, threads int) (data.ReadOptions, error) {
 	o := data.ReadOptions{Where: s.where, DropNonNumeric: in.text, Workers: threads}
+	if err := checkWhere(s.prefix+"-where", s.where); err != nil {
+		return o, err
+	}
 	if s.format != "" {
 		f, err := data.ParseFormat(s.format)
 		if err != nil {
@@ -44,6 +47,15 @@ func (s *sideFlags) options(in *inputFlags, threads int) (data.ReadOptions, erro
 		o.Drop = []string{data.HiggsLabel}
 	}
 	return o, nil
+}
+
+// checkInputFlags validates the reader flags of the first file (--format,
+// --where) before any work.
+func checkInputFlags(in *inputFlags) error {
+	if _, err := in.options(1); err != nil {
+		return err
+	}
+	return checkWhere("where", in.where)
 }
 
 // readEvents reads one event file. When weightCol names one of its columns,
@@ -59,7 +71,7 @@ func readEvents(ctx context.Context, path string, opts data.ReadOptions, weightC
 	}
 	if !slices.Contains(t.Columns, weightCol) {
 		if need {
-			return nil, nil, fmt.Errorf("--weight: %s: %w", path, &data.UnknownColumnError{Name: weightCol, Known: t.Columns})
+			return nil, nil, usagef("--weight: %s: %v", path, &data.UnknownColumnError{Name: weightCol, Known: t.Columns})
 		}
 		return t, nil, nil
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"hepflow/data"
+	"hepflow/internal/atomicfile"
 	"hepflow/model"
 	"hepflow/nn/blas"
 )
@@ -132,8 +133,15 @@ func (c *common) logger(e *env) *slog.Logger {
 // single-threaded: flows spread batches over --threads workers instead,
 // which measured 2x faster on the standard benchmark than one worker with a
 // multi-threaded GEMM (BENCHMARKS.md).
+//
+// A backend $HEPFLOW_BLAS names that does not exist or cannot be loaded is a
+// usage error, like a bad flag.
 func (c *common) gemm(e *env) (blas.Gemm, error) {
-	return blas.Select(os.Getenv(blas.EnvVar), 1, c.logger(e))
+	g, err := blas.Select(os.Getenv(blas.EnvVar), 1, c.logger(e))
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return g, nil
 }
 
 // loadModel reads a model and spreads its flows over --threads workers.
@@ -152,9 +160,12 @@ func (c *common) loadModel(e *env, path string) (*model.Model, error) {
 	return m, nil
 }
 
-// checkOutput refuses an output path that is one of the inputs (by path,
-// symbolic or hard link), lies in a folder that does not exist, or exists
-// already (unless --force).
+// checkOutput refuses, as usage errors, an output file path that is one of
+// the inputs (by path, symbolic or hard link), lies in a folder that does
+// not exist or cannot be written, is anything but a regular file (a device,
+// a FIFO, a socket, a folder, a symbolic link: never replaced, even with
+// --force), or exists already (unless force). It then removes the leftovers
+// of killed hepflow runs from the output's folder (atomicfile.CleanStale).
 func checkOutput(flagName, out string, force bool, inputs ...string) error {
 	if out == "" {
 		return usagef("--%s is required", flagName)
@@ -162,24 +173,103 @@ func checkOutput(flagName, out string, force bool, inputs ...string) error {
 	if err := data.CheckOutput(out, inputs...); err != nil {
 		return usagef("--%s: %v", flagName, err)
 	}
+	dir, err := outputFolder(flagName, out)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.CheckFile(out, force); err != nil {
+		return outputError(flagName, out, err)
+	}
+	return prepareFolder(flagName, out, dir)
+}
+
+// checkDataOutput is checkOutput for a table written in format (empty: the
+// one out's extension names, which must be one hepflow writes), with the
+// side files the writer puts beside it (the column names of a .npy file)
+// under the same rules, all checked before anything is written.
+func checkDataOutput(flagName, out string, format data.Format, force bool, inputs ...string) error {
+	if err := checkOutput(flagName, out, force, inputs...); err != nil {
+		return err
+	}
+	if format == "" {
+		if _, err := data.FormatOf(out); err != nil {
+			return usagef("--%s %s: %v", flagName, out, err)
+		}
+	}
+	for _, p := range data.SideFiles(out, format) {
+		if err := data.CheckOutput(p, inputs...); err != nil {
+			return usagef("--%s: %v", flagName, err)
+		}
+		if err := atomicfile.CheckFile(p, force); err != nil {
+			return outputError(flagName, out, fmt.Errorf("the file written beside it, %w", err))
+		}
+	}
+	return nil
+}
+
+// checkOutputDir is checkOutput for an output folder, written under a
+// temporary name and renamed into place when complete: it may not exist
+// yet, or be empty, or, with force, be a complete folder of the same kind
+// (one holding every one of markers), which is then replaced as a whole. An
+// input inside it is refused.
+func checkOutputDir(flagName, out string, force bool, markers []string, inputs ...string) error {
+	if out == "" {
+		return usagef("--%s is required", flagName)
+	}
+	if err := data.CheckOutputDir(out, inputs...); err != nil {
+		return usagef("--%s: %v", flagName, err)
+	}
+	dir, err := outputFolder(flagName, out)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.CheckDir(out, force, markers); err != nil {
+		return outputError(flagName, out, err)
+	}
+	return prepareFolder(flagName, out, dir)
+}
+
+// outputFolder returns the existing folder an output path lies in.
+func outputFolder(flagName, out string) (string, error) {
 	abs, err := filepath.Abs(out)
 	if err != nil {
-		return fmt.Errorf("--%s %s: %w", flagName, out, err)
+		return "", usagef("--%s %s: %v", flagName, out, err)
 	}
-	if st, err := os.Stat(filepath.Dir(abs)); err != nil || !st.IsDir() {
-		return fmt.Errorf("--%s %s: folder %s does not exist", flagName, out, filepath.Dir(out))
+	dir := filepath.Dir(abs)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return "", usagef("--%s %s: folder %s does not exist", flagName, out, filepath.Dir(out))
 	}
-	if _, err := os.Stat(out); err == nil && !force {
-		return fmt.Errorf("--%s %s exists already; use --force to overwrite it", flagName, out)
+	return dir, nil
+}
+
+// outputError words a refused output path as a usage error naming the flag.
+func outputError(flagName, out string, err error) error {
+	if strings.HasPrefix(err.Error(), out+" ") {
+		return usagef("--%s %v", flagName, err)
 	}
-	// Outputs are written to a temporary file in the same folder and renamed:
-	// find out now, not after an hour of training, that the folder refuses it.
-	probe, err := os.CreateTemp(filepath.Dir(abs), ".hepflow-probe-*")
-	if err != nil {
-		return fmt.Errorf("--%s %s: cannot write in folder %s: %w", flagName, out, filepath.Dir(out), err)
+	return usagef("--%s %s: %v", flagName, out, err)
+}
+
+// prepareFolder finds out now, not after an hour of training, that the
+// output's folder refuses temporary files (outputs are written to one and
+// renamed), and removes the leftovers of killed hepflow runs from it.
+func prepareFolder(flagName, out, dir string) error {
+	if err := atomicfile.CheckWritable(dir); err != nil {
+		return usagef("--%s %s: cannot write in folder %s: %v", flagName, out, filepath.Dir(out), err)
 	}
-	probe.Close()
-	os.Remove(probe.Name())
+	atomicfile.CleanStale(dir) // best effort: a leftover that cannot be removed harms no one
+	return nil
+}
+
+// checkWhere refuses a selection that does not parse, before any work;
+// whether its columns exist is known once the file is open.
+func checkWhere(flagName, expr string) error {
+	if expr == "" {
+		return nil
+	}
+	if _, err := data.ParseExpr(expr); err != nil {
+		return usagef("--%s: %v", flagName, err)
+	}
 	return nil
 }
 

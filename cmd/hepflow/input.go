@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"flag"
-	"fmt"
 	"math"
 	"os"
 	"slices"
@@ -85,69 +83,19 @@ func (in *inputFlags) options(threads int) (data.ReadOptions, error) {
 	return o, nil
 }
 
-// weightedInput is one --data value: a path and a weight factor.
-type weightedInput struct {
-	path   string
-	factor float64
-}
-
 // parseInput splits FILE@FACTOR; a path that exists as given wins, so file
 // names containing @ still work.
-func parseInput(v string) (weightedInput, error) {
+func parseInput(v string) (data.WeightedInput, error) {
 	if _, err := os.Stat(v); err == nil {
-		return weightedInput{path: v, factor: 1}, nil
+		return data.WeightedInput{Path: v, Factor: 1}, nil
 	}
 	i := strings.LastIndex(v, "@")
 	if i < 0 {
-		return weightedInput{path: v, factor: 1}, nil
+		return data.WeightedInput{Path: v, Factor: 1}, nil
 	}
 	f, err := strconv.ParseFloat(v[i+1:], 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f == 0 {
-		return weightedInput{}, usagef("--data %q: the part after @ must be a finite, non-zero weight factor, e.g. mc.csv@0.5", v)
+		return data.WeightedInput{}, usagef("--data %q: the part after @ must be a finite, non-zero weight factor, e.g. mc.csv@0.5", v)
 	}
-	return weightedInput{path: v[:i], factor: f}, nil
-}
-
-// readWeighted reads every input with the same options, concatenates them and
-// returns per-event weights: the --weight column (removed from the features)
-// times each file's factor; nil when all weights are 1.
-func readWeighted(ctx context.Context, inputs []weightedInput, opts data.ReadOptions, weightCol string) (*data.Table, []float64, error) {
-	var tables []*data.Table
-	var weights []float64
-	unit := weightCol == ""
-	for _, in := range inputs {
-		t, err := data.Read(ctx, in.path, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		w := make([]float64, t.Rows())
-		for i := range w {
-			w[i] = in.factor
-		}
-		if in.factor != 1 {
-			unit = false
-		}
-		if weightCol != "" {
-			col, err := t.Column(weightCol)
-			if err != nil {
-				return nil, nil, fmt.Errorf("--weight: %s: %w", in.path, err)
-			}
-			for i := range w {
-				w[i] *= col[i]
-			}
-			if err := t.Drop(weightCol); err != nil {
-				return nil, nil, err
-			}
-		}
-		tables = append(tables, t)
-		weights = append(weights, w...)
-	}
-	tab, err := data.Concat(tables...)
-	if err != nil {
-		return nil, nil, err
-	}
-	if unit {
-		weights = nil
-	}
-	return tab, weights, nil
+	return data.WeightedInput{Path: v[:i], Factor: f}, nil
 }

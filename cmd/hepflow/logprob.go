@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 
 	"hepflow/data"
+	"hepflow/model"
 )
 
 const logprobExamples = `  hepflow logprob --model bkg.safetensors --data HIGGS.csv.gz --format higgs --out logp.csv
@@ -39,7 +40,10 @@ func runLogProb(ctx context.Context, args []string, e *env) error {
 	if modelPath == "" || dataPath == "" {
 		return usagef("--model and --data are required")
 	}
-	if err := checkOutput("out", out, c.force, modelPath, dataPath); err != nil {
+	if err := checkInputFlags(&in); err != nil {
+		return err
+	}
+	if err := checkDataOutput("out", out, "", c.force, modelPath, dataPath); err != nil {
 		return err
 	}
 	opts, err := in.options(c.threads)
@@ -103,10 +107,27 @@ func runLogProb(ctx context.Context, args []string, e *env) error {
 		fmt.Fprintln(e.stdout, string(b))
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "wrote %d log densities to %s; mean log p = %.4f nats over %d events", len(lp), out, mean, scored)
+	if scored == 0 {
+		fmt.Fprintf(e.stdout, "wrote %d log densities to %s, all -Inf: %s\n", len(lp), out, noDensityHint(un))
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "wrote %d log densities to %s; mean log p = %.4f nats over the %d events with a density", len(lp), out, mean, scored)
 	if un.Total() > 0 {
-		fmt.Fprintf(e.stdout, "; %d events have no density (log p = -Inf): %v", un.Total(), un)
+		fmt.Fprintf(e.stdout, "; %d events have none (log p = -Inf): %v", un.Total(), un)
 	}
 	fmt.Fprintln(e.stdout)
 	return nil
+}
+
+// noDensityHint says why no event of a file has a density under a model,
+// and what to do about it.
+func noDensityHint(un model.Unscored) string {
+	msg := fmt.Sprintf("no event has a density under the model (%v), so there is no mean log p", un)
+	if un.UnseenLevel > 0 {
+		msg += "; a discrete column of --data takes values the training events never had: check that the file holds the kind of events the model was trained on, in the same units, or retrain with the column in --continuous"
+	}
+	if un.NotFinite > 0 {
+		msg += "; a context value is not finite: check the context columns of --data, or fix them with --context NAME=VALUE"
+	}
+	return msg
 }

@@ -11,6 +11,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"hepflow/data"
+	"hepflow/internal/atomicfile"
 )
 
 const usage = `hepflow: normalizing flows for particle-physics events
@@ -28,6 +31,7 @@ Commands:
   classify  per-event likelihood ratio log p(x|num) - log p(x|den) of a conditional model
   bench     the standard MAF (or NSF) benchmark, side by side with PyTorch
   demo      train, sample and validate on the embedded real HIGGS sample
+  serve     an HTTP service: sample and log densities of loaded models
   version   print the version
 
 Run 'hepflow <command> --help' for the flags and examples of a command.
@@ -52,6 +56,7 @@ func commands() map[string]command {
 		"classify": runClassify,
 		"bench":    runBench,
 		"demo":     runDemo,
+		"serve":    runServe,
 		"version":  runVersion,
 	}
 }
@@ -71,47 +76,67 @@ type env struct {
 	stdout, stderr io.Writer
 }
 
-// interrupted is a command stopped by Ctrl-C or SIGTERM after it tidied up.
+// interrupted is a command stopped by Ctrl-C or SIGTERM after it tidied up
+// and said what it kept.
 type interrupted struct{ err error }
 
 func (e *interrupted) Error() string { return e.err.Error() }
 func (e *interrupted) Unwrap() error { return e.err }
 
+// Exit statuses, the same for every command.
+const (
+	exitOK          = 0
+	exitFailure     = 1   // a runtime or data error
+	exitUsage       = 2   // a bad, missing or conflicting flag or flag value, an unsafe output path
+	exitInterrupted = 130 // Ctrl-C or SIGTERM (128 + SIGINT)
+)
+
 // run executes one command line and returns the exit status: 0 on success,
-// 1 on failure, 2 on a usage error, 130 when interrupted (Ctrl-C, SIGTERM).
+// 1 on a runtime or data error, 2 on a usage error, 130 when interrupted
+// (Ctrl-C, SIGTERM).
 func run(ctx context.Context, args []string, e *env) int {
 	if len(args) == 0 {
 		fmt.Fprint(e.stderr, usage)
-		return 2
+		return exitUsage
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(e.stdout, usage)
-		return 0
+		return exitOK
 	case "-version", "--version":
 		args[0] = "version"
 	}
 	cmd, ok := commands()[args[0]]
 	if !ok {
 		fmt.Fprintf(e.stderr, "hepflow: unknown command %q\n\n%s", args[0], usage)
-		return 2
+		return exitUsage
 	}
 	err := cmd(ctx, args[1:], e)
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, errHelp):
-		return 0
-	case errors.As(err, new(*usageError)):
-		fmt.Fprintf(e.stderr, "hepflow %s: %v\nRun 'hepflow %s --help' for usage.\n", args[0], err, args[0])
-		return 2
-	case errors.As(err, new(*interrupted)):
-		return 130 // the command has said what it kept
-	case errors.Is(err, context.Canceled):
-		fmt.Fprintf(e.stderr, "hepflow %s: interrupted before it finished\n", args[0])
-		return 130
-	default:
-		fmt.Fprintf(e.stderr, "hepflow %s: %v\n", args[0], err)
-		return 1
+	code, msg := exitStatus(ctx, err)
+	if msg != "" {
+		fmt.Fprintf(e.stderr, "hepflow %s: %s\n", args[0], msg)
+		if code == exitUsage {
+			fmt.Fprintf(e.stderr, "Run 'hepflow %s --help' for usage.\n", args[0])
+		}
 	}
+	return code
+}
+
+// exitStatus classifies a command's error and words it for the user ("" when
+// there is nothing to add). A selection that does not parse or names a
+// column the file does not have, and an output path hepflow never replaces,
+// are usage errors wherever they are found; any error after an interrupt
+// (whatever the code that stopped wrapped it in) is the interrupt.
+func exitStatus(ctx context.Context, err error) (int, string) {
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return exitOK, ""
+	case errors.As(err, new(*interrupted)):
+		return exitInterrupted, "" // the command has said what it kept
+	case errors.As(err, new(*usageError)), errors.As(err, new(*data.ExprError)), errors.As(err, new(*atomicfile.UnsafeError)):
+		return exitUsage, err.Error()
+	case errors.Is(err, context.Canceled), ctx.Err() != nil:
+		return exitInterrupted, "interrupted before it finished; nothing written"
+	}
+	return exitFailure, err.Error()
 }

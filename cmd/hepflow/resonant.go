@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -103,6 +104,9 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 	if example != "" && example != "synthetic" {
 		return usagef("--example %q: the one example is 'synthetic'", example)
 	}
+	if example != "" && (in.format != "" || in.where != "" || in.drop != "") {
+		return usagef("--format, --where and --drop read --data; --example makes its own events")
+	}
 	if example != "" && resCol == "" {
 		resCol = "m"
 	}
@@ -127,25 +131,18 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 	case exampleSignal < 0 || exampleBkg < 1:
 		return usagef("--example-signal %d, --example-background %d: want >= 0 and >= 1", exampleSignal, exampleBkg)
 	}
-	if err := checkOutput("out", out, c.force, dataPath, sigPath); err != nil {
+	if truth != "" && truth == resCol {
+		return usagef("--truth %s is the resonant variable (--resonant)", truth)
+	}
+	if err := checkWhere("where", in.where); err != nil {
+		return err
+	}
+	if err := checkWhere("signal-where", sigWhere); err != nil {
 		return err
 	}
 	opts, err := in.options(c.threads)
 	if err != nil {
 		return err
-	}
-	if opts.Format == data.FormatHIGGS && truth == data.HiggsLabel {
-		// The HIGGS layout drops its label as a feature; as the truth it is kept.
-		opts.Drop = slices.DeleteFunc(opts.Drop, func(s string) bool { return s == data.HiggsLabel })
-	}
-	tab, err := resonantData(ctx, dataPath, example, exampleBkg, exampleSignal, fit.seed, opts)
-	if err != nil {
-		return err
-	}
-	if inject > 0 {
-		if tab, truth, err = injectSignal(ctx, tab, sigPath, sigWhere, in, inject, truth, fit.seed, c.threads); err != nil {
-			return err
-		}
 	}
 	spec, err := fit.spec()
 	if err != nil {
@@ -155,9 +152,32 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOutputDir("out", out, c.force, report.Markers(), dataPath, sigPath); err != nil {
+		return err
+	}
 	gemm, err := c.gemm(e)
 	if err != nil {
 		return err
+	}
+	if opts.Format == data.FormatHIGGS && truth == data.HiggsLabel {
+		// The HIGGS layout drops its label as a feature; as the truth it is kept.
+		opts.Drop = slices.DeleteFunc(opts.Drop, func(s string) bool { return s == data.HiggsLabel })
+	}
+	tab, err := resonantData(ctx, dataPath, example, exampleBkg, exampleSignal, fit.seed, opts)
+	var uc *data.UnknownColumnError
+	if errors.As(err, &uc) && slices.Contains(in.dropList(), uc.Name) {
+		return usagef("--drop: %v", err)
+	}
+	if err != nil {
+		return err
+	}
+	if err := checkResonantColumns(tab.Columns, resCol, truth, splitList(features), inject > 0, &fit); err != nil {
+		return err
+	}
+	if inject > 0 {
+		if tab, truth, err = injectSignal(ctx, tab, sigPath, sigWhere, in, inject, truth, fit.seed, c.threads); err != nil {
+			return err
+		}
 	}
 	log := c.logger(e)
 	cfg := resonant.Config{Resonant: resCol, Lo: lo, Hi: hi, Features: splitList(features), Truth: truth,
@@ -185,7 +205,48 @@ func runResonant(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	return writeResonant(e, c.json, out, tab, res)
+	return writeResonant(ctx, e, c.json, out, c.force, tab, res)
+}
+
+// checkResonantColumns refuses, as usage errors, a --resonant, --truth or
+// --features column the data do not have, a feature that is the resonant
+// variable or the truth, and a column of the scaling flags (--discrete,
+// --continuous, --periodic, --unbounded) that is not a feature. With
+// --inject and no --truth the truth column is added later.
+func checkResonantColumns(cols []string, resCol, truth string, features []string, inject bool, fit *fitFlags) error {
+	has := func(flagName, name string) error {
+		if !slices.Contains(cols, name) {
+			return usagef("--%s: %v", flagName, &data.UnknownColumnError{Name: name, Known: cols})
+		}
+		return nil
+	}
+	if err := has("resonant", resCol); err != nil {
+		return err
+	}
+	if truth != "" && !(inject && truth == "injected") {
+		if err := has("truth", truth); err != nil {
+			return err
+		}
+	}
+	for _, f := range features {
+		if err := has("features", f); err != nil {
+			return err
+		}
+		if f == resCol || f == truth {
+			return usagef("--features %s: the resonant variable and the truth are never features", f)
+		}
+	}
+	if features == nil {
+		features = slices.DeleteFunc(slices.Clone(cols), func(c string) bool { return c == resCol || c == truth })
+	}
+	for _, l := range []struct{ flag, list string }{{"discrete", fit.disc}, {"continuous", fit.cont}, {"periodic", fit.periods}, {"unbounded", fit.unbound}} {
+		for _, c := range splitList(l.list) {
+			if !slices.Contains(features, c) {
+				return usagef("--%s %s: not a feature (the features: %s)", l.flag, c, strings.Join(features, ", "))
+			}
+		}
+	}
+	return nil
 }
 
 // parseRange parses LO:HI.
@@ -232,7 +293,7 @@ func injectSignal(ctx context.Context, tab *data.Table, path, where string, in i
 		return nil, "", fmt.Errorf("--signal: %w", err)
 	}
 	if sig.Rows() < n {
-		return nil, "", fmt.Errorf("--inject %d: %s has only %d events (after the selection)", n, path, sig.Rows())
+		return nil, "", usagef("--inject %d: %s has only %d events (after the selection)", n, path, sig.Rows())
 	}
 	pick := rand.New(rand.NewPCG(seed, 0x171ec7)).Perm(sig.Rows())[:n]
 	w := len(cols)
@@ -260,11 +321,16 @@ func injectSignal(ctx context.Context, tab *data.Table, path, where string, in i
 	return t, truth, err
 }
 
-// writeResonant writes the report, metrics and per-event scores, and prints
-// the summary.
-func writeResonant(e *env, asJSON bool, out string, tab *data.Table, res *resonant.Result) error {
+// writeResonant writes the report, metrics and per-event scores into a
+// temporary folder, moves it to out when complete, and prints the summary.
+func writeResonant(ctx context.Context, e *env, asJSON bool, out string, force bool, tab *data.Table, res *resonant.Result) error {
 	name := map[string]string{"cathode": "CATHODE", "anode": "ANODE", "supervised": "supervised", "idealized": "idealized"}[res.Method]
-	b, err := report.NewBuilder(out, "hepflow anomaly: "+name,
+	dir, err := report.CreateFolder(out, force)
+	if err != nil {
+		return outputError("out", out, err)
+	}
+	defer dir.Abort()
+	b, err := report.NewBuilder(dir.Path(), "hepflow anomaly: "+name,
 		fmt.Sprintf("%d sideband and %d signal-region events; features %s", res.NSideband, res.NSignalRegion, strings.Join(res.Features, ", ")),
 		report.HistStyle{RefLabel: "held-out sideband events", CandLabel: "sideband flow at their m"})
 	if err != nil {
@@ -315,12 +381,11 @@ func writeResonant(e *env, asJSON bool, out string, tab *data.Table, res *resona
 	if err != nil {
 		return err
 	}
-	// The scores first: report.html, written last, marks a complete folder.
 	scores := filepath.Join(out, "scores.csv")
-	if err := data.Write(scores, st, data.WriteOptions{}); err != nil {
+	if err := data.Write(filepath.Join(dir.Path(), "scores.csv"), st, data.WriteOptions{}); err != nil {
 		return err
 	}
-	if err := b.Write(); err != nil {
+	if err := commitReport(ctx, b, dir); err != nil {
 		return err
 	}
 	if asJSON {

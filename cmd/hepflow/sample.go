@@ -63,14 +63,14 @@ func runSample(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	if err := checkOutput("out", out, c.force, modelPath, ctxFrom); err != nil {
-		return err
-	}
 	var wopt data.WriteOptions
 	if format != "" {
 		if wopt.Format, err = data.ParseFormat(format); err != nil {
 			return usagef("--format: %v", err)
 		}
+	}
+	if err := checkDataOutput("out", out, wopt.Format, c.force, modelPath, ctxFrom); err != nil {
+		return err
 	}
 	m, err := c.loadModel(e, modelPath)
 	if err != nil {

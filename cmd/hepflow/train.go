@@ -98,7 +98,7 @@ func trainWith(ctx context.Context, f *trainFlags, args []string, e *env) error 
 	if len(f.inputs) == 0 {
 		return usagef("--data is required")
 	}
-	var inputs []weightedInput
+	var inputs []data.WeightedInput
 	var paths []string
 	for _, v := range f.inputs {
 		in, err := parseInput(v)
@@ -106,7 +106,7 @@ func trainWith(ctx context.Context, f *trainFlags, args []string, e *env) error 
 			return err
 		}
 		inputs = append(inputs, in)
-		paths = append(paths, in.path)
+		paths = append(paths, in.Path)
 	}
 	if err := checkOutput("out", f.out, f.force || f.ck.ownOutput, paths...); err != nil {
 		return err
@@ -137,7 +137,7 @@ func trainWith(ctx context.Context, f *trainFlags, args []string, e *env) error 
 	if err != nil {
 		return err
 	}
-	tab, weights, err := readWeighted(ctx, inputs, opts, f.weight)
+	tab, weights, err := data.ReadWeighted(ctx, inputs, opts, f.weight)
 	if err != nil {
 		return err
 	}

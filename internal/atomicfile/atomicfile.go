@@ -1,7 +1,14 @@
 // Package atomicfile writes files so that a reader never sees a partial one:
 // the content goes to a temporary file in the same folder, is synced, and is
 // renamed over the target only when everything succeeded; on failure the
-// temporary file is removed and the target is left as it was.
+// temporary file is removed and the target is left as it was. [CreateDir]
+// does the same for a whole folder.
+//
+// Only regular files are ever replaced: a device, a FIFO, a socket, a folder
+// or a symbolic link at the destination is refused ([UnsafeError]), so that
+// an output path such as /dev/null stays what it is. Temporary names carry
+// the writer's process id (see [CleanStale]), so the leftovers of a killed
+// run can be told from the files of a running one.
 package atomicfile
 
 import (
@@ -23,12 +30,14 @@ type File struct {
 	done bool
 }
 
-// Create starts writing path with permissions perm (0 means 0644).
+// Create starts writing path with permissions perm (0 means 0644). An
+// existing regular file at path is replaced on Commit; anything else there is
+// refused with an [*UnsafeError].
 func Create(path string, perm os.FileMode) (*File, error) {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%s is a directory", path)
+	if err := CheckFile(path, true); err != nil {
+		return nil, err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(filepath.Dir(path), tempPattern(path, "tmp"))
 	if err != nil {
 		return nil, fmt.Errorf("create temporary file: %w", err)
 	}
@@ -39,14 +48,19 @@ func Create(path string, perm os.FileMode) (*File, error) {
 }
 
 // Commit syncs the data, renames the temporary file over the destination
-// and syncs the folder so the rename itself survives a crash.
+// and syncs the folder so the rename itself survives a crash. The
+// destination is checked again first: something other than a regular file
+// that appeared there meanwhile is not replaced.
 func (a *File) Commit() error {
 	if a.done {
 		return errors.New("file already closed")
 	}
 	a.done = true
 	tmp := a.Name()
-	err := a.Chmod(a.perm)
+	err := CheckFile(a.path, true)
+	if err == nil {
+		err = a.Chmod(a.perm)
+	}
 	if err == nil {
 		err = a.Sync()
 	}
