@@ -159,7 +159,7 @@ func (d *CheckpointDir) removeTemps() error {
 		return err
 	}
 	for _, e := range ents {
-		if n := e.Name(); strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-") && !e.IsDir() {
+		if n := e.Name(); atomicfile.IsTemp(n) && !e.IsDir() {
 			if err := os.Remove(filepath.Join(d.Path, n)); err != nil {
 				return err
 			}

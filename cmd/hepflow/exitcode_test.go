@@ -235,3 +235,23 @@ func TestExitCodes(t *testing.T) {
 		left("interrupted " + args[0])
 	}
 }
+
+// TestTrainColumnFlagsAreUsageErrors: a column named by a train flag that
+// the data lack is a usage error (exit 2) naming the flag, and nothing is
+// written (no model, no checkpoint folder).
+func TestTrainColumnFlagsAreUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	data := gaussCSV(t, dir, "d.csv", 100, "a,b", nil)
+	out := filepath.Join(dir, "m.safetensors")
+	for _, c := range []struct{ flag, value string }{
+		{"--weight", "w"}, {"--drop", "zz"}, {"--context", "mass"}, {"--discrete", "nope"}, {"--unbounded", "nope"},
+	} {
+		_, stderr, code := hepflow(t, "train", "--data", data, "--out", out, "--epochs", "1", c.flag, c.value)
+		if code != 2 || !strings.Contains(stderr, c.flag) || !strings.Contains(stderr, c.value) {
+			t.Errorf("%s %s: exit %d, %q; want exit 2 naming the flag and the column", c.flag, c.value, code, stderr)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("left in the folder: %v", ents)
+	}
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+	"slices"
+	"strings"
 
 	"hepflow/flow"
 	"hepflow/nn"
@@ -156,4 +158,18 @@ func (f *fitFlags) config() train.Config {
 func (f *fitFlags) preprocess() preprocess.Options {
 	return preprocess.Options{Discrete: splitList(f.disc), Continuous: splitList(f.cont), Periodic: splitList(f.periods), Margin: f.margin,
 		Scaling: f.scaling, Unbounded: splitList(f.unbound)}
+}
+
+// checkColumns refuses, as a usage error, a column of the scaling flags
+// (--discrete, --continuous, --periodic, --unbounded) that is not one of
+// the features the flow models.
+func (f *fitFlags) checkColumns(features []string) error {
+	for _, l := range []struct{ flag, list string }{{"discrete", f.disc}, {"continuous", f.cont}, {"periodic", f.periods}, {"unbounded", f.unbound}} {
+		for _, c := range splitList(l.list) {
+			if !slices.Contains(features, c) {
+				return usagef("--%s %s: not a feature (the features: %s)", l.flag, c, strings.Join(features, ", "))
+			}
+		}
+	}
+	return nil
 }

@@ -239,14 +239,7 @@ func checkResonantColumns(cols []string, resCol, truth string, features []string
 	if features == nil {
 		features = slices.DeleteFunc(slices.Clone(cols), func(c string) bool { return c == resCol || c == truth })
 	}
-	for _, l := range []struct{ flag, list string }{{"discrete", fit.disc}, {"continuous", fit.cont}, {"periodic", fit.periods}, {"unbounded", fit.unbound}} {
-		for _, c := range splitList(l.list) {
-			if !slices.Contains(features, c) {
-				return usagef("--%s %s: not a feature (the features: %s)", l.flag, c, strings.Join(features, ", "))
-			}
-		}
-	}
-	return nil
+	return fit.checkColumns(features)
 }
 
 // parseRange parses LO:HI.

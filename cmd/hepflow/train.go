@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -139,6 +140,26 @@ func trainWith(ctx context.Context, f *trainFlags, args []string, e *env) error 
 	}
 	tab, weights, err := data.ReadWeighted(ctx, inputs, opts, f.weight)
 	if err != nil {
+		// A column named by a flag that the data lack is a usage error.
+		var uc *data.UnknownColumnError
+		if errors.As(err, &uc) {
+			switch {
+			case uc.Name == f.weight:
+				return usagef("--weight: %v", err)
+			case slices.Contains(opts.Drop, uc.Name):
+				return usagef("--drop: %v", err)
+			}
+		}
+		return err
+	}
+	features := slices.Clone(tab.Columns)
+	for _, name := range ctxCols {
+		if !slices.Contains(tab.Columns, name) {
+			return usagef("--context: %v", &data.UnknownColumnError{Name: name, Known: tab.Columns})
+		}
+		features = slices.DeleteFunc(features, func(s string) bool { return s == name })
+	}
+	if err := f.checkColumns(features); err != nil {
 		return err
 	}
 	log.Info("training", "events", tab.Rows(), "features", tab.Cols(), "flow", f.kind, "blocks", f.blocks, "hidden", f.hidden, "gemm", gemm.Name())
