@@ -12,7 +12,6 @@ import (
 
 	"hepflow/data"
 	"hepflow/model"
-	"hepflow/workflow/generate"
 )
 
 // logprobRequest is the JSON body of POST /v1/models/NAME/logprob.
@@ -104,17 +103,15 @@ func (s *Server) logprob(w http.ResponseWriter, r *http.Request) (int64, error) 
 			copy(c[i*k:], tab.Data[i*(d+k)+d:(i+1)*(d+k)])
 		}
 	}
-	// Scored a block at a time with one noise stream, which gives what a
-	// single call (the command line's) gives, and checks for cancellation.
+	// Scored a noise block at a time, as the command line's logprob.
 	lp := make([]float64, rows)
-	rng := model.NoiseRand(seed)
 	var un model.Unscored
-	for lo := 0; lo < rows; lo += generate.Block {
+	for lo := 0; lo < rows; lo += model.NoiseBlock {
 		if err := r.Context().Err(); err != nil {
 			return 0, err
 		}
-		hi := min(rows, lo+generate.Block)
-		u, err := m.LogProb(lp[lo:hi], x[lo*d:hi*d], c[lo*k:hi*k], hi-lo, rng)
+		hi := min(rows, lo+model.NoiseBlock)
+		u, err := m.LogProb(lp[lo:hi], x[lo*d:hi*d], c[lo*k:hi*k], hi-lo, model.NoiseRand(seed, int64(lo/model.NoiseBlock)))
 		if err != nil {
 			return 0, errorf(http.StatusBadRequest, "%v", err)
 		}

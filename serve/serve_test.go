@@ -214,7 +214,7 @@ func TestLogProbSameAsCommandLine(t *testing.T) {
 	rows := len(x) / 3
 	m := s.models["bkg"]
 	want := make([]float64, rows)
-	if _, err := m.LogProb(want, x, nil, rows, model.NoiseRand(5)); err != nil {
+	if _, err := m.LogProb(want, x, nil, rows, model.NoiseRand(5, 0)); err != nil {
 		t.Fatal(err)
 	}
 	events := make([][]float64, rows)
@@ -268,7 +268,7 @@ func TestLogProbSameAsCommandLine(t *testing.T) {
 		xc = append(xc, x[3*r], x[3*r+1], x[3*r+2], cc[r])
 	}
 	wantC := make([]float64, rows)
-	if _, err := cond.LogProb(wantC, x, cc, rows, model.NoiseRand(1)); err != nil {
+	if _, err := cond.LogProb(wantC, x, cc, rows, model.NoiseRand(1, 0)); err != nil {
 		t.Fatal(err)
 	}
 	evC := make([][]float64, rows)
@@ -286,7 +286,7 @@ func TestLogProbSameAsCommandLine(t *testing.T) {
 		ones[i] = 1
 	}
 	wantF := make([]float64, rows)
-	if _, err := cond.LogProb(wantF, x, ones, rows, model.NoiseRand(1)); err != nil {
+	if _, err := cond.LogProb(wantF, x, ones, rows, model.NoiseRand(1, 0)); err != nil {
 		t.Fatal(err)
 	}
 	ev3 := make([][]float64, rows)

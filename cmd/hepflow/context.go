@@ -47,28 +47,6 @@ func parseContextValues(v string, cols []string) ([]float64, error) {
 	return out, nil
 }
 
-// repeatRows returns rows copies of one row.
-func repeatRows(row []float64, rows int) []float64 {
-	out := make([]float64, 0, rows*len(row))
-	for range rows {
-		out = append(out, row...)
-	}
-	return out
-}
-
-// splitColumns cuts rows of tab, whose columns are the model's features and
-// then its context columns, into the two row-major blocks.
-func splitColumns(tab *data.Table, d, k int) (x, c []float64) {
-	rows := tab.Rows()
-	x, c = make([]float64, rows*d), make([]float64, rows*k)
-	for r := 0; r < rows; r++ {
-		row := tab.Data[r*(d+k) : (r+1)*(d+k)]
-		copy(x[r*d:], row[:d])
-		copy(c[r*k:], row[d:])
-	}
-	return x, c
-}
-
 // readContextFile reads the model's context columns from path (other
 // columns are ignored), one row per generated event.
 func readContextFile(ctx context.Context, path string, m *model.Model, opts data.ReadOptions) ([]float64, int, error) {

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 
 	"hepflow/data"
-	"hepflow/flow"
+	"hepflow/workflow/generate"
 )
 
 const sampleExamples = `  hepflow sample --model bkg.safetensors -n 1000000 --out gen.parquet
@@ -24,11 +24,6 @@ const sampleExamples = `  hepflow sample --model bkg.safetensors -n 1000000 --ou
   hepflow sample --model cathode.safetensors --context-from masses.csv --out sr.parquet
 `
 
-// sampleBlock is the unit of reproducibility: block b of a run is drawn from
-// its own random stream (seed, b), so any split of the blocks into shards
-// gives exactly the events of one big run.
-const sampleBlock = flow.ChunkRows
-
 func runSample(ctx context.Context, args []string, e *env) error {
 	var c common
 	var modelPath, out, shard, format, ctxFlag, ctxFrom string
@@ -37,7 +32,7 @@ func runSample(ctx context.Context, args []string, e *env) error {
 	fs := newFlags("sample", "sample --model MODEL -n N --out FILE [flags]", sampleExamples, e)
 	c.register(fs, true)
 	fs.StringVar(&modelPath, "model", "", "model file written by 'hepflow train'")
-	fs.Int64Var(&n, "n", 0, "number of events (of the whole run when --shard is given)")
+	fs.Var((*countFlag)(&n), "n", "number of events (of the whole run when --shard is given); 1e9 and 1000000000 alike")
 	fs.StringVar(&out, "out", "", "output file: .csv, .csv.gz, .parquet or .npy")
 	fs.StringVar(&format, "format", "", "output format (default from the extension)")
 	fs.Uint64Var(&seed, "seed", 1, "random seed of the run")
@@ -101,61 +96,23 @@ func runSample(ctx context.Context, args []string, e *env) error {
 	case nk > 0:
 		return usagef("the model is conditional on %s: give --context NAME=VALUE,... or --context-from FILE", strings.Join(m.ContextColumns(), ", "))
 	}
-	var cbuf []float64
-	if one != nil {
-		cbuf = repeatRows(one, sampleBlock)
+	lo, hi := generate.Shard(n, k, of)
+	cols := generate.Columns(m)
+	if lo == hi {
+		fmt.Fprintf(e.stderr, "hepflow sample: warning: shard %d/%d of a run of %d events is empty; %s gets no events\n", k, of, n, out)
 	}
-	// The shard's events are [lo, hi) of the run; a block straddling a
-	// shard boundary is drawn whole from its stream and cut, so shards of
-	// any size hold exactly the events of one big run.
-	lo, hi := n*int64(k-1)/int64(of), n*int64(k)/int64(of)
-	// Columns that were constant in training are written back as
-	// constants; the context columns follow the features.
-	cols := append(m.OutputColumns(), m.ContextColumns()...)
+	if size := estimateBytes(hi-lo, len(cols), out, wopt.Format); size > 1<<30 {
+		c.logger(e).Info("a large output", "events", hi-lo, "estimated_bytes", size, "estimated", fmt.Sprintf("%.1f GB", float64(size)/1e9), "out", out)
+	}
 	w, err := data.Create(out, cols, wopt)
 	if err != nil {
 		return err
 	}
 	defer w.Abort()
 	start := time.Now()
-	buf := make([]float64, sampleBlock*m.Dim())
-	wide := buf
-	if len(m.Info.Constants) > 0 || nk > 0 {
-		wide = make([]float64, sampleBlock*len(cols))
-	}
-	d, dw := int64(m.Dim()), int64(len(cols))
-	nout := int64(len(m.OutputColumns()))
-	for b := lo / sampleBlock; b*sampleBlock < hi; b++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		first := b * sampleBlock // the block's first event in the run
-		rows := min(sampleBlock, n-first)
-		cb := cbuf
-		if perEvent != nil {
-			cb = perEvent[first*nk : (first+rows)*nk]
-		}
-		if err := m.Sample(buf[:rows*d], cb, int(rows), rand.New(rand.NewPCG(seed, uint64(b)))); err != nil {
-			return err
-		}
-		from, to := max(lo, first)-first, min(hi, first+rows)-first
-		switch {
-		case nk > 0:
-			out := wide[:rows*nout]
-			if len(m.Info.Constants) > 0 {
-				m.WithConstants(out, buf, int(rows))
-			} else {
-				copy(out, buf[:rows*d])
-			}
-			// Spread the rows to make room for the context, last row first.
-			for r := rows - 1; r >= 0; r-- {
-				copy(wide[r*dw:r*dw+nout], out[r*nout:(r+1)*nout])
-				copy(wide[r*dw+nout:(r+1)*dw], cb[r*nk:(r+1)*nk])
-			}
-		case len(m.Info.Constants) > 0:
-			m.WithConstants(wide, buf, int(rows))
-		}
-		if err := w.WriteRows(wide[from*dw : to*dw]); err != nil {
+	run := generate.Run{N: n, Lo: lo, Hi: hi, Seed: seed, Context: one, PerEvent: perEvent}
+	if hi > lo { // an empty shard writes its header only
+		if err := generate.Generate(ctx, m, run, w.WriteRows); err != nil {
 			return err
 		}
 	}
@@ -181,4 +138,39 @@ func parseShard(s string) (int, int, error) {
 		return 0, 0, usagef("--shard %q: want K/N with 1 <= K <= N, e.g. 2/8", s)
 	}
 	return k, n, nil
+}
+
+// countFlag is an event count that also reads as 1e9 or 2.5e6 (an integer
+// in scientific notation), as physicists write them.
+type countFlag int64
+
+func (c *countFlag) String() string { return strconv.FormatInt(int64(*c), 10) }
+
+func (c *countFlag) Set(v string) error {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		*c = countFlag(n)
+		return nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<62 {
+		return fmt.Errorf("want a whole number of events, e.g. 1000000 or 1e6")
+	}
+	*c = countFlag(f)
+	return nil
+}
+
+// estimateBytes is roughly the size of rows events of cols columns written
+// to out: 8 bytes a value in .npy and Parquet, ~20 in text, ~9 gzip'd.
+func estimateBytes(rows int64, cols int, out string, f data.Format) int64 {
+	if f == "" {
+		f, _ = data.FormatOf(out)
+	}
+	per := int64(20)
+	switch {
+	case f == data.FormatNPY || f == data.FormatParquet:
+		per = 8
+	case strings.HasSuffix(out, ".gz"):
+		per = 9
+	}
+	return rows * int64(cols) * per
 }

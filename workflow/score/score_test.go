@@ -70,8 +70,23 @@ func eventsCSV(t *testing.T, n int) string {
 	return p
 }
 
-// TestStreamingEqualsWhole: scoring chunk by chunk gives, event by event,
-// what one LogProb over the whole file gives (same noise stream), for an
+// blockwise is LogProb of the whole file a noise block at a time, each with
+// its own stream: the definition File must meet however it reads.
+func blockwise(t *testing.T, m *model.Model, x, c []float64, rows int, seed uint64) []float64 {
+	t.Helper()
+	d, k := m.Dim(), m.ContextDim()
+	want := make([]float64, rows)
+	for lo := 0; lo < rows; lo += model.NoiseBlock {
+		hi := min(rows, lo+model.NoiseBlock)
+		if _, err := m.LogProb(want[lo:hi], x[lo*d:hi*d], c[lo*k:hi*k], hi-lo, model.NoiseRand(seed, int64(lo/model.NoiseBlock))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return want
+}
+
+// TestStreamingEqualsWhole: scoring as the reader's chunks come gives,
+// event by event, the blockwise densities of the whole file, for an
 // unconditional model, a conditional one with the context read from the
 // file and with it fixed; the file spans several chunks.
 func TestStreamingEqualsWhole(t *testing.T) {
@@ -111,10 +126,7 @@ func TestStreamingEqualsWhole(t *testing.T) {
 					}
 				}
 			}
-			want := make([]float64, rows)
-			if _, err := m.LogProb(want, x, cx, rows, model.NoiseRand(9)); err != nil {
-				t.Fatal(err)
-			}
+			want := blockwise(t, m, x, cx, rows, 9)
 			got, err := data.Read(context.Background(), out, data.ReadOptions{})
 			if err != nil {
 				t.Fatal(err)
@@ -157,5 +169,44 @@ func TestNothingLeftOnError(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 2 {
 		t.Fatalf("left behind: %v", ents)
+	}
+}
+
+// TestShardsUnionIsTheWhole: the shards' outputs, in order, are the whole
+// file's output exactly, an empty shard included (more shards than blocks).
+func TestShardsUnionIsTheWhole(t *testing.T) {
+	in := eventsCSV(t, 3*model.NoiseBlock+1000)
+	m := testModel(t, false)
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.csv")
+	if _, err := File(context.Background(), m, in, whole, Options{Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := data.Read(context.Background(), whole, data.ReadOptions{})
+	for _, of := range []int{3, 5} {
+		var got []float64
+		var first int64
+		for k := 1; k <= of; k++ {
+			out := filepath.Join(dir, fmt.Sprintf("s%d-%d.csv", k, of))
+			res, err := File(context.Background(), m, in, out, Options{Seed: 4, Shard: k, Of: of})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.First != first || res.Total != int64(want.Rows()) {
+				t.Fatalf("shard %d/%d starts at %d of %d, want %d of %d", k, of, res.First, res.Total, first, want.Rows())
+			}
+			first += res.Events
+			if res.Events == 0 {
+				continue // header only
+			}
+			tab, err := data.Read(context.Background(), out, data.ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, tab.Data...)
+		}
+		if !slices.Equal(got, want.Data) {
+			t.Fatalf("%d shards: union differs from the whole file's scores", of)
+		}
 	}
 }
