@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"hepflow/workflow/demo"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,7 +103,7 @@ func TestDemoReportInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sum struct {
-		Validation demoHeadline `json:"validation"`
+		Validation demo.Headline `json:"validation"`
 	}
 	if err := json.Unmarshal(b, &sum); err != nil {
 		t.Fatal(err)

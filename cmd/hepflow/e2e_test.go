@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"hepflow/workflow/demo"
 	"math"
 	"path/filepath"
 	"slices"
@@ -23,11 +24,11 @@ func TestEndToEndHIGGS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bkg, err := selectRows(all, "label==0", data.HiggsFeatures())
+	bkg, err := demo.Select(all, "label==0", data.HiggsFeatures())
 	if err != nil {
 		t.Fatal(err)
 	}
-	trainTab, testTab := splitTable(bkg, 0.2, 3)
+	trainTab, testTab := demo.Split(bkg, 0.2, 3)
 	trainPath, testPath := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv")
 	for p, tab := range map[string]*data.Table{trainPath: trainTab, testPath: testTab} {
 		if err := data.Write(p, tab, data.WriteOptions{}); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"hepflow/workflow/demo"
 	"math"
 	"os"
 	"path/filepath"
@@ -30,15 +31,15 @@ func higgsParts(t *testing.T, dir string) higgsFiles {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bkg, err := selectRows(all, "label==0", data.HiggsFeatures())
+	bkg, err := demo.Select(all, "label==0", data.HiggsFeatures())
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig, err := selectRows(all, "label==1", data.HiggsFeatures())
+	sig, err := demo.Select(all, "label==1", data.HiggsFeatures())
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.bkgATab, f.bkgBTab = splitTable(bkg, 0.5, 11)
+	f.bkgATab, f.bkgBTab = demo.Split(bkg, 0.5, 11)
 	f.bkgA, f.bkgB, f.sig = filepath.Join(dir, "bkg-a.csv"), filepath.Join(dir, "bkg-b.csv"), filepath.Join(dir, "sig.csv")
 	for p, tab := range map[string]*data.Table{f.bkgA: f.bkgATab, f.bkgB: f.bkgBTab, f.sig: sig} {
 		if err := data.Write(p, tab, data.WriteOptions{}); err != nil {
