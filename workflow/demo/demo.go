@@ -42,7 +42,7 @@ type Config struct {
 
 // Result is what a demo found; Summary is what summary.json holds.
 type Result struct {
-	Features   []string
+	Features                []string
 	TrainEvents, TestEvents int
 	// TestNLL is the mean -log p of the held-out events with a density
 	// (all of them: the features are continuous), in physical units.
