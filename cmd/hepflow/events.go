@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"strings"
 
 	"hepflow/data"
@@ -58,41 +58,27 @@ func checkInputFlags(in *inputFlags) error {
 	return checkWhere("where", in.where)
 }
 
-// readEvents reads one event file. When weightCol names one of its columns,
-// that column becomes the per-event weights and leaves the features; a file
-// without it is unweighted unless need says it must have it.
+// readEvents is suite.ReadEvents with a missing weight column (when the
+// file must have it) a usage error of --weight.
 func readEvents(ctx context.Context, path string, opts data.ReadOptions, weightCol string, need bool) (*data.Table, []float64, error) {
-	t, err := data.Read(ctx, path, opts)
-	if err != nil {
-		return nil, nil, err
+	t, w, err := suite.ReadEvents(ctx, path, opts, weightCol, need)
+	var uc *data.UnknownColumnError
+	if err != nil && errors.As(err, &uc) && uc.Name == weightCol {
+		return nil, nil, usagef("--weight: %v", err)
 	}
-	if weightCol == "" {
-		return t, nil, nil
-	}
-	if !slices.Contains(t.Columns, weightCol) {
-		if need {
-			return nil, nil, usagef("--weight: %s: %v", path, &data.UnknownColumnError{Name: weightCol, Known: t.Columns})
-		}
-		return t, nil, nil
-	}
-	w, err := t.Column(weightCol)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := t.Drop(weightCol); err != nil {
-		return nil, nil, err
-	}
-	return t, w, nil
+	return t, w, err
 }
 
-// twoSamples reads the first file with --format/--where/--drop options and
-// the second with its own, and lines both up on their common columns; the
-// --drop columns and the weight column are left out of both.
+// twoSamples are the two files of compare and c2st, lined up on their
+// common columns (see suite.ReadPair).
 type twoSamples struct {
 	a, b  validate.Sample
 	align suite.Alignment
 }
 
+// readTwoSamples reads the first file with --format/--where/--drop options
+// and the second with its own; the --drop columns and the weight column are
+// left out of both.
 func readTwoSamples(ctx context.Context, e *env, c *common, in *inputFlags, side *sideFlags, pathA, pathB, weightCol string) (*twoSamples, error) {
 	optA, err := in.options(c.threads)
 	if err != nil {
@@ -102,48 +88,23 @@ func readTwoSamples(ctx context.Context, e *env, c *common, in *inputFlags, side
 	if err != nil {
 		return nil, err
 	}
-	// --drop names columns to leave out of the comparison; either file may
-	// lack them, so they are excluded after reading rather than by the reader.
-	drop := in.dropList()
-	optA.Drop = slices.DeleteFunc(optA.Drop, func(s string) bool { return slices.Contains(drop, s) })
-	ta, wa, err := readEvents(ctx, pathA, optA, weightCol, true)
+	p, err := suite.ReadPair(ctx, pathA, optA, pathB, optB, weightCol, in.dropList())
+	var uc *data.UnknownColumnError
+	if err != nil && errors.As(err, &uc) && uc.Name == weightCol {
+		return nil, usagef("--weight: %v", err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	tb, wb, err := readEvents(ctx, pathB, optB, weightCol, false)
-	if err != nil {
-		return nil, err
+	if len(p.Missing) > 0 {
+		return nil, usagef("--drop %s: neither file has that column (%s has %s)", p.Missing[0], pathA, strings.Join(p.ReferenceColumns, " "))
 	}
-	for _, d := range drop {
-		if !slices.Contains(ta.Columns, d) && !slices.Contains(tb.Columns, d) {
-			return nil, usagef("--drop %s: neither file has that column (%s has %s)", d, pathA, strings.Join(ta.Columns, " "))
-		}
-	}
-	al, err := suite.Align(ta.Columns, tb.Columns, drop)
-	if err != nil {
-		return nil, fmt.Errorf("%s vs %s: %w", pathA, pathB, err)
-	}
+	al := p.Align
 	if left := al.LeftOut(); len(left) > 0 {
 		c.logger(e).Info("columns left out of the comparison", "only_first", strings.Join(al.OnlyReference, " "),
 			"only_second", strings.Join(al.OnlyCandidate, " "), "excluded", strings.Join(al.Excluded, " "))
 	}
-	sa, err := suite.SampleOf(ta, al.Common, wa)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", pathA, err)
-	}
-	sb, err := suite.SampleOf(tb, al.Common, wb)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", pathB, err)
-	}
-	for _, s := range []struct {
-		path string
-		n    int
-	}{{pathA, sa.Rows}, {pathB, sb.Rows}} {
-		if s.n < 2 {
-			return nil, fmt.Errorf("%s: %d events (after the selection); need at least 2", s.path, s.n)
-		}
-	}
-	return &twoSamples{a: sa, b: sb, align: al}, nil
+	return &twoSamples{a: p.Reference, b: p.Candidate, align: al}, nil
 }
 
 // newClassifier returns the classifier of the two-sample test.
