@@ -36,6 +36,12 @@ func (s *sideFlags) options(in *inputFlags, threads int) (data.ReadOptions, erro
 	if err := checkWhere(s.prefix+"-where", s.where); err != nil {
 		return o, err
 	}
+	// The second file is read under the same limits as the first.
+	lim, err := in.limits()
+	if err != nil {
+		return o, err
+	}
+	o.Limits = lim
 	if s.format != "" {
 		f, err := data.ParseFormat(s.format)
 		if err != nil {
