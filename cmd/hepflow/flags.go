@@ -50,18 +50,36 @@ func newFlags(name, synopsis, examples string, e *env) *flag.FlagSet {
 // parse parses args, turning --help into errHelp (Parse prints the usage) and
 // flag errors into usage errors. Positional arguments are refused.
 func parse(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) { // Parse has printed the usage
-		return errHelp
-	}
+	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return usagef("%v", err)
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q (flags take the form --name value)", fs.Arg(0))
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q (flags take the form --name value)", pos[0])
 	}
 	return nil
 }
+
+// parseArgs parses flags that may come before, between or after the
+// positional arguments, which it returns.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) { // Parse has printed the usage
+			return nil, errHelp
+		}
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 
 // listFlag collects a repeatable string flag.
 type listFlag []string

@@ -29,6 +29,7 @@ Commands:
   c2st      classifier two-sample test of two samples
   anomaly   score signal against background by -log p, or CATHODE/ANODE in a signal region; ROC, AUC, SIC
   classify  per-event likelihood ratio log p(x|num) - log p(x|den) of a conditional model
+  convert   copy events between csv, csv.gz, Parquet and .npy, with a selection, in constant memory
   bench     the standard MAF (or NSF) benchmark, side by side with PyTorch
   demo      train, sample and validate on the embedded real HIGGS sample
   serve     an HTTP service: sample and log densities of loaded models
@@ -54,6 +55,7 @@ func commands() map[string]command {
 		"c2st":     runC2ST,
 		"anomaly":  runAnomaly,
 		"classify": runClassify,
+		"convert":  runConvert,
 		"bench":    runBench,
 		"demo":     runDemo,
 		"serve":    runServe,
