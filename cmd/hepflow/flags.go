@@ -80,7 +80,6 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-
 // listFlag collects a repeatable string flag.
 type listFlag []string
 
