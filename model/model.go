@@ -33,7 +33,7 @@ type Model struct {
 	// Flow is the model's flow; of an ensemble, member 0 (whose spec is
 	// Info.Spec). Densities and samples go through every member (Flows);
 	// code that uses Flow directly sees member 0 only: the latent-space
-	// check (validate/suite.Encode) checks member 0's latent space, which is
+	// check (workflow/suite.Encode) checks member 0's latent space, which is
 	// N(0, I) if member 0 is a good flow, but says nothing about the others.
 	Flow *flow.Flow
 	// Members are the flows of an ensemble, Members[0] == Flow; nil (or

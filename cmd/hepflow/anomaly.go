@@ -11,7 +11,7 @@ import (
 	"hepflow/model"
 	"hepflow/report"
 	"hepflow/validate"
-	"hepflow/validate/suite"
+	"hepflow/workflow/suite"
 )
 
 const anomalyExamples = `  # a model trained on background; signal and held-out background from one HIGGS file

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"hepflow/validate"
-	"hepflow/validate/suite"
+	"hepflow/workflow/suite"
 )
 
 const c2stExamples = `  hepflow c2st --a gen-1.csv --b gen-2.csv --json

@@ -11,7 +11,7 @@ import (
 	"hepflow/data"
 	"hepflow/model"
 	"hepflow/validate"
-	"hepflow/validate/suite"
+	"hepflow/workflow/suite"
 )
 
 const classifyExamples = `  # a flow conditioned on the class: log p(x | label=1) - log p(x | label=0) per event, AUC against the labels

@@ -9,7 +9,7 @@ import (
 	"hepflow/internal/atomicfile"
 	"hepflow/report"
 	"hepflow/validate"
-	"hepflow/validate/suite"
+	"hepflow/workflow/suite"
 )
 
 const compareExamples = `  # generated events against the Monte Carlo background they imitate

@@ -11,7 +11,7 @@ import (
 	"hepflow/data"
 	"hepflow/nn/blas"
 	"hepflow/validate"
-	"hepflow/validate/suite"
+	"hepflow/workflow/suite"
 )
 
 // sideFlags are the --X-format and --X-where flags of the second file of a
