@@ -11,7 +11,7 @@ import (
 	"hepflow/nn/blas"
 	"hepflow/report"
 	"hepflow/validate"
-	"hepflow/validate/suite"
+	"hepflow/workflow/suite"
 )
 
 // Headline are the validation numbers of the demo, printed and stored in
