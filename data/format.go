@@ -21,18 +21,21 @@ const (
 	FormatParquet Format = "parquet"
 	// FormatNPY is a NumPy .npy array.
 	FormatNPY Format = "npy"
+	// FormatROOT is a ROOT file: one TTree read (see ReadOptions.Tree;
+	// package rootfile), written as a TTree of double branches.
+	FormatROOT Format = "root"
 )
 
 // ParseFormat converts a user's format name ("csv", "higgs", "parquet",
 // "npy"; case-insensitive) to a Format.
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(s)); f {
-	case FormatCSV, FormatHIGGS, FormatParquet, FormatNPY:
+	case FormatCSV, FormatHIGGS, FormatParquet, FormatNPY, FormatROOT:
 		return f, nil
 	case "tsv", "csv.gz", "tsv.gz":
 		return FormatCSV, nil
 	}
-	return "", fmt.Errorf("%w %q (known: csv, higgs, parquet, npy)", ErrUnknownFormat, s)
+	return "", fmt.Errorf("%w %q (known: csv, higgs, parquet, npy, root)", ErrUnknownFormat, s)
 }
 
 // FormatOf tells the format from the path's extension: .csv, .tsv (either
@@ -47,15 +50,17 @@ func FormatOf(path string) (Format, error) {
 		return FormatParquet, nil
 	case ".npy":
 		return FormatNPY, nil
+	case ".root":
+		return FormatROOT, nil
 	}
 	ext := filepath.Ext(strings.ToLower(path))
 	if strings.HasSuffix(strings.ToLower(path), ".gz") {
 		ext = filepath.Ext(name) + ".gz"
 	}
 	if ext == "" || ext == ".gz" {
-		return "", fmt.Errorf("%w: %q has no recognised extension (use .csv, .csv.gz, .parquet or .npy, or give the format explicitly)", ErrUnknownFormat, filepath.Base(path))
+		return "", fmt.Errorf("%w: %q has no recognised extension (use .csv, .csv.gz, .parquet, .npy or .root, or give the format explicitly)", ErrUnknownFormat, filepath.Base(path))
 	}
-	return "", fmt.Errorf("%w %q (known: .csv, .csv.gz, .tsv, .parquet, .npy; or give the format explicitly)", ErrUnknownFormat, ext)
+	return "", fmt.Errorf("%w %q (known: .csv, .csv.gz, .tsv, .parquet, .npy, .root; or give the format explicitly)", ErrUnknownFormat, ext)
 }
 
 // isGzipPath reports whether the path asks for gzip compression on writing.

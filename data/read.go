@@ -54,6 +54,11 @@ type ReadOptions struct {
 	// effect, so it may test a column that is not kept.
 	Where string
 
+	// Tree names the TTree of a ROOT file ("" for the file's only one).
+	// Its columns are the flat numeric branches; Columns may also name
+	// fixed or variable-length array branches by index, e.g. Muon_pt[0].
+	Tree string
+
 	// Limit, when positive, stops after this many rows (counted after Where).
 	Limit int
 
@@ -159,6 +164,8 @@ func scan(ctx context.Context, path string, opts ReadOptions, fn func(*Table) er
 		err = scanParquet(ctx, path, opts, fn, start)
 	case FormatNPY:
 		err = scanNPY(ctx, path, opts, fn, start)
+	case FormatROOT:
+		err = scanROOT(ctx, path, opts, fn, start)
 	default:
 		_, err = ParseFormat(string(format))
 	}

@@ -3,6 +3,7 @@ package data
 import (
 	"fmt"
 	"hepflow/internal/atomicfile"
+	"hepflow/rootfile"
 	"math"
 	"os"
 	"slices"
@@ -40,7 +41,8 @@ type Writer struct {
 	enc      encoder
 	rows     int
 	err      error
-	allowInf bool // WriteOptions.AllowInfinite
+	allowInf bool             // WriteOptions.AllowInfinite
+	root     *rootfile.Writer // a ROOT file, written by rootfile instead of file
 }
 
 // Create starts writing a table with the given columns to path. The data
@@ -77,6 +79,14 @@ func create(path string, columns []string, opts WriteOptions) (*Writer, error) {
 	perm := opts.Perm
 	if perm == 0 {
 		perm = 0o644
+	}
+	if format == FormatROOT {
+		// rootfile writes its own temporary file and renames it on Close.
+		rw, err := rootfile.Create(path, "", columns, rootfile.WriteOptions{Perm: perm, AllowInfinite: opts.AllowInfinite})
+		if err != nil {
+			return nil, err
+		}
+		return &Writer{path: path, columns: slices.Clone(columns), enc: rootEncoder{rw}, root: rw, allowInf: opts.AllowInfinite}, nil
 	}
 	af, err := atomicfile.Create(path, perm)
 	if err != nil {
@@ -183,8 +193,10 @@ func (w *Writer) Close() error {
 			return w.fail(fmt.Errorf("column names file: %w", err))
 		}
 	}
-	if err := w.file.Commit(); err != nil {
-		return w.fail(err)
+	if w.file != nil {
+		if err := w.file.Commit(); err != nil {
+			return w.fail(err)
+		}
 	}
 	w.err = fmt.Errorf("write %s: already closed", w.path)
 	return nil
@@ -194,7 +206,12 @@ func (w *Writer) Close() error {
 // destination left as it was. It is safe to call after Close (it does
 // nothing then), so `defer w.Abort()` is a good habit.
 func (w *Writer) Abort() {
-	w.file.Abort()
+	if w.root != nil {
+		w.root.Abort()
+	}
+	if w.file != nil {
+		w.file.Abort()
+	}
 	if w.side != nil {
 		w.side.Abort()
 	}
@@ -215,3 +232,10 @@ func Write(path string, t *Table, opts WriteOptions) error {
 	}
 	return w.Close()
 }
+
+// rootEncoder writes a TTree of double branches through package rootfile;
+// finish closes (renames) the file.
+type rootEncoder struct{ w *rootfile.Writer }
+
+func (e rootEncoder) writeRows(data []float64) error { return e.w.WriteRows(data) }
+func (e rootEncoder) finish(int) error               { return e.w.Close() }

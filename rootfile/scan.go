@@ -139,13 +139,26 @@ func (rf *rootFile) plan(opt Options) (p *plan, err error) {
 		}
 		v, bound := values[b.Name()]
 		if !bound {
+			// groot reads a variable-length array only with its count
+			// leaf bound: bind it first (shared if it is also a column).
+			if lc := li.leaf.LeafCount(); lc != nil && lc.Branch() != nil {
+				if cb := lc.Branch(); values[cb.Name()] == nil {
+					cli, err := describe(cb)
+					if err != nil {
+						return nil, rf.errorf(name, cb.Name(), "%w", err)
+					}
+					cv := cli.newValue()
+					values[cb.Name()] = cv
+					p.rvars = append(p.rvars, rtree.ReadVar{Name: cb.Name(), Leaf: cli.leaf.Name(), Value: cv})
+					if !slices.Contains(p.read, cb) {
+						p.read = append(p.read, cb)
+					}
+				}
+			}
 			v = li.newValue()
 			values[b.Name()] = v
 			p.rvars = append(p.rvars, rtree.ReadVar{Name: b.Name(), Leaf: li.leaf.Name(), Value: v})
 			p.read = append(p.read, b)
-			if lc := li.leaf.LeafCount(); lc != nil && lc.Branch() != nil && !slices.Contains(p.read, lc.Branch()) {
-				p.read = append(p.read, lc.Branch())
-			}
 		}
 		if li.kind == jaggedLeaf {
 			p.addCount(li)

@@ -17,6 +17,7 @@ type inputFlags struct {
 	where  string
 	drop   string
 	cols   string
+	tree   string
 	text   bool
 	// The reading limits (data.Limits); 0 means the default, so an
 	// inputFlags made without register reads with the defaults.
@@ -24,10 +25,11 @@ type inputFlags struct {
 }
 
 func (in *inputFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&in.format, "format", "", "input format: csv, parquet, npy, or higgs (UCI HIGGS layout: no header, label first); default from the extension")
+	fs.StringVar(&in.format, "format", "", "input format: csv, parquet, npy, root, or higgs (UCI HIGGS layout: no header, label first); default from the extension")
 	fs.StringVar(&in.where, "where", "", "keep only events passing this selection, e.g. 'label==0' or 'm_bb > 1 && jet1_pt < 2'")
 	fs.StringVar(&in.drop, "drop", "", "comma-separated columns to leave out; presets: @phi (the 6 HIGGS phi angles), @btag (the 4 HIGGS b-tags)")
 	fs.StringVar(&in.cols, "columns", "", "comma-separated columns to keep, exactly these in this order (default: every column, less --drop)")
+	fs.StringVar(&in.tree, "tree", "", "ROOT input: the TTree to read (default: the file's only one); --columns may name array branches by index, e.g. Muon_pt[0]")
 	fs.BoolVar(&in.text, "skip-text", false, "drop columns holding text (e.g. an event-type string) instead of refusing the file")
 	fs.IntVar(&in.maxLine, "max-line-bytes", data.DefaultMaxLineBytes, "refuse text input with a line longer than this many bytes (a guard against binary or endless input; raise it for very wide tables)")
 	fs.IntVar(&in.maxField, "max-field-bytes", data.DefaultMaxFieldBytes, "refuse text input with a field (or column name) longer than this many bytes")
@@ -80,6 +82,7 @@ func (in *inputFlags) options(threads int) (data.ReadOptions, error) {
 		o.Format = f
 	}
 	o.Columns = splitList(in.cols)
+	o.Tree = in.tree
 	// The HIGGS label is a class, not a feature, unless --columns asks for it.
 	if o.Format == data.FormatHIGGS && !slices.Contains(o.Drop, data.HiggsLabel) && !slices.Contains(o.Columns, data.HiggsLabel) {
 		o.Drop = append(o.Drop, data.HiggsLabel)
