@@ -229,13 +229,13 @@ func TestReadUnknownColumn(t *testing.T) {
 func TestReadUnknownExtension(t *testing.T) {
 	path := writeTemp(t, "x.txt", "1,2\n")
 	mustFail(t, path, ReadOptions{}, ErrUnknownFormat,
-		`read %s: unknown file format ".txt" (known: .csv, .csv.gz, .tsv, .parquet, .npy; or give the format explicitly)`)
+		`read %s: unknown file format ".txt" (known: .csv, .csv.gz, .tsv, .parquet, .npy, .root; or give the format explicitly)`)
 	// The explicit format overrides the extension.
 	if _, err := read(t, path, ReadOptions{Format: FormatCSV}); err != nil {
 		t.Error(err)
 	}
 	mustFail(t, path, ReadOptions{Format: "xls"}, ErrUnknownFormat,
-		`read %s: unknown file format "xls" (known: csv, higgs, parquet, npy)`)
+		`read %s: unknown file format "xls" (known: csv, higgs, parquet, npy, root)`)
 }
 
 func TestReadDropTextColumn(t *testing.T) {

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"hepflow/data"
 )
 
-const convertExamples = `  # the UCI HIGGS file to Parquet, background only, in constant memory
+const convertExamples = `  # the UCI HIGGS file to Parquet, background only, in constant memory (the label is kept)
   hepflow convert HIGGS.csv.gz bkg.parquet --format higgs --where 'label==0'
 
   # a few columns of a Parquet file to .npy (column names in bkg.npy.columns)
@@ -46,6 +47,10 @@ func runConvert(ctx context.Context, args []string, e *env) error {
 	opts, err := in.options(c.threads)
 	if err != nil {
 		return err
+	}
+	// The HIGGS label is data to a conversion: kept unless --drop names it.
+	if opts.Format == data.FormatHIGGS && !slices.Contains(in.dropList(), data.HiggsLabel) {
+		opts.Drop = slices.DeleteFunc(opts.Drop, func(s string) bool { return s == data.HiggsLabel })
 	}
 	var wopt data.WriteOptions
 	if outFormat != "" {

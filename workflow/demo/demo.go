@@ -56,6 +56,9 @@ type Result struct {
 	Summary                       map[string]any
 }
 
+// rootName is the demo's copy of the sample as a ROOT file.
+const rootName = "higgs-sample.root"
+
 // Files is the demo folder's content that marks it as one: --force
 // replaces an existing folder only when it holds these.
 func Files() []string { return []string{"summary.json", "model.safetensors"} }
@@ -80,7 +83,13 @@ func Run(ctx context.Context, dir, shown string, cfg Config) (*Result, error) {
 			return nil, err
 		}
 	}
-	all, err := data.Read(ctx, sample, data.ReadOptions{Format: data.FormatHIGGS, Workers: cfg.Threads})
+	// The same events as a ROOT file (a TTree, label included), which the
+	// demo trains from: what a physicist's own ntuple would be.
+	rootSample := filepath.Join(dataDir, rootName)
+	if _, err := data.Convert(ctx, sample, rootSample, data.ReadOptions{Format: data.FormatHIGGS, Workers: cfg.Threads}, data.WriteOptions{}, nil); err != nil {
+		return nil, err
+	}
+	all, err := data.Read(ctx, rootSample, data.ReadOptions{Workers: cfg.Threads})
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +112,7 @@ func Run(ctx context.Context, dir, shown string, cfg Config) (*Result, error) {
 	res, err := train.FitModel(ctx, trainTab, nil, train.ModelOptions{
 		Spec: cfg.Spec, Config: tc, ValFraction: 0.2, Gemm: cfg.Gemm, Workers: cfg.Threads,
 		Preprocess: preprocess.Options{Scaling: cfg.Scaling},
-		Data:       model.DataInfo{Files: []string{filepath.Join(shown, "data", demodata.FileName)}, Format: "higgs", Where: "label==0", Drop: nonFeatures(features)},
+		Data:       model.DataInfo{Files: []string{filepath.Join(shown, "data", rootName)}, Format: "root", Where: "label==0", Drop: nonFeatures(features)},
 		Logger:     log,
 	})
 	if err != nil {
