@@ -29,7 +29,7 @@ Commands:
   c2st      classifier two-sample test of two samples
   anomaly   score signal against background by -log p, or CATHODE/ANODE in a signal region; ROC, AUC, SIC
   classify  per-event likelihood ratio log p(x|num) - log p(x|den) of a conditional model
-  convert   copy events between csv, csv.gz, Parquet and .npy, with a selection, in constant memory
+  convert   copy events between csv, csv.gz, Parquet, .npy and ROOT, with a selection, in constant memory
   bench     the standard MAF (or NSF) benchmark, side by side with PyTorch
   demo      train, sample and validate on the embedded real HIGGS sample
   serve     an HTTP service: sample and log densities of loaded models
