@@ -1,8 +1,12 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 )
 
 // ContextColumn is one conditioning variable of a conditional model,
@@ -85,4 +89,56 @@ func validContext(cs []ContextColumn, spec int) error {
 		}
 	}
 	return nil
+}
+
+// ParseContext reads "NAME=VALUE,..." (the command line's --context, the
+// service's ?context=) into the model's context row: every context column
+// exactly once, finite values.
+func (m *Model) ParseContext(s string) ([]float64, error) {
+	vals := map[string]float64{}
+	for _, kv := range strings.Split(s, ",") {
+		if strings.TrimSpace(kv) == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(kv, "=")
+		name = strings.TrimSpace(name)
+		if !ok {
+			return nil, fmt.Errorf("%q: want NAME=VALUE pairs separated by commas", s)
+		}
+		if _, dup := vals[name]; dup {
+			return nil, fmt.Errorf("%q given twice", name)
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: want a finite number", name, val)
+		}
+		vals[name] = f
+	}
+	return m.ContextRow(vals)
+}
+
+// ContextRow puts context values given by column name into the model's
+// order: every context column exactly once, finite values, no other name.
+func (m *Model) ContextRow(vals map[string]float64) ([]float64, error) {
+	cols := m.ContextColumns()
+	if len(cols) == 0 {
+		return nil, errors.New("the model is not conditional (it was trained without --context)")
+	}
+	for name := range vals {
+		if !slices.Contains(cols, name) {
+			return nil, fmt.Errorf("%q is not a context column of the model (its context: %s)", name, strings.Join(cols, ", "))
+		}
+	}
+	out := make([]float64, len(cols))
+	for j, name := range cols {
+		v, ok := vals[name]
+		if !ok {
+			return nil, fmt.Errorf("no value for the context column %q (the model's context: %s)", name, strings.Join(cols, ", "))
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%s=%g: want a finite number", name, v)
+		}
+		out[j] = v
+	}
+	return out, nil
 }

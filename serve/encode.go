@@ -84,12 +84,11 @@ func newTableEncoder(w http.ResponseWriter, accept string, cols []string, rows i
 
 // streamEncoder writes JSON, CSV or .npy rows as they come.
 type streamEncoder struct {
-	w     *bufio.Writer
-	kind  string
-	ncol  int
-	rows  int64
-	buf   []byte
-	first bool
+	w    *bufio.Writer
+	kind string
+	ncol int
+	rows int64
+	buf  []byte
 }
 
 // appendFloat writes v exactly (shortest form that reads back the same

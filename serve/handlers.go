@@ -3,10 +3,9 @@ package serve
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"net/http"
-	"strconv"
+	"slices"
 	"strings"
 
 	"hepflow/model"
@@ -93,7 +92,7 @@ func (s *Server) sample(w http.ResponseWriter, r *http.Request) (int64, error) {
 		run.Seed = *req.Seed
 	}
 	if req.Shard != "" {
-		k, of, err := parseShard(req.Shard)
+		k, of, err := generate.ParseShard(req.Shard)
 		if err != nil {
 			return 0, errorf(http.StatusBadRequest, "%v", err)
 		}
@@ -135,7 +134,7 @@ func (s *Server) sample(w http.ResponseWriter, r *http.Request) (int64, error) {
 func sampleContext(m *model.Model, given map[string]json.RawMessage, n int64) (one, perEvent []float64, err error) {
 	cols := m.ContextColumns()
 	for name := range given {
-		if !containsString(cols, name) {
+		if !slices.Contains(cols, name) {
 			if len(cols) == 0 {
 				return nil, nil, errorf(http.StatusBadRequest, "context %q: the model is not conditional", name)
 			}
@@ -179,31 +178,14 @@ func sampleContext(m *model.Model, given map[string]json.RawMessage, n int64) (o
 			perEvent[int64(i)*k+int64(j)] = x
 		}
 	}
-	for _, v := range append(one, perEvent...) {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, nil, errorf(http.StatusBadRequest, "context: every value must be finite")
+	for _, vs := range [][]float64{one, perEvent} {
+		for _, v := range vs {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, nil, errorf(http.StatusBadRequest, "context: every value must be finite")
+			}
 		}
 	}
 	return one, perEvent, nil
-}
-
-func containsString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func parseShard(s string) (k, of int, err error) {
-	a, b, ok := strings.Cut(s, "/")
-	k, err1 := strconv.Atoi(a)
-	of, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || of < 1 || k < 1 || k > of {
-		return 0, 0, fmt.Errorf("shard %q: want K/N with 1 <= K <= N, e.g. 2/8", s)
-	}
-	return k, of, nil
 }
 
 // decodeJSON reads the body as one JSON object into v, refusing unknown

@@ -39,7 +39,7 @@ func (s *Server) logprob(w http.ResponseWriter, r *http.Request) (int64, error) 
 	}
 	var tab *data.Table
 	seed := uint64(1)
-	var fixed map[string]float64
+	var fixed []float64 // a context row for every event, or nil
 	switch ct := mediaType(r.Header.Get("Content-Type")); ct {
 	case "", typeJSON:
 		var req logprobRequest
@@ -49,7 +49,11 @@ func (s *Server) logprob(w http.ResponseWriter, r *http.Request) (int64, error) 
 		if req.Seed != nil {
 			seed = *req.Seed
 		}
-		fixed = req.Context
+		if req.Context != nil {
+			if fixed, err = m.ContextRow(req.Context); err != nil {
+				return 0, errorf(http.StatusBadRequest, "context: %v", err)
+			}
+		}
 		if tab, err = jsonEvents(m, req, s.cfg.MaxEvents); err != nil {
 			return 0, err
 		}
@@ -61,8 +65,8 @@ func (s *Server) logprob(w http.ResponseWriter, r *http.Request) (int64, error) 
 			}
 		}
 		if v := q.Get("context"); v != "" {
-			if fixed, err = parseContext(v); err != nil {
-				return 0, err
+			if fixed, err = m.ParseContext(v); err != nil {
+				return 0, errorf(http.StatusBadRequest, "context %v", err)
 			}
 		}
 		if tab, err = s.fileEvents(r, ct, m, fixed != nil); err != nil {
@@ -78,24 +82,11 @@ func (s *Server) logprob(w http.ResponseWriter, r *http.Request) (int64, error) 
 	d, k := m.Dim(), m.ContextDim()
 	x, c := tab.Data, []float64(nil)
 	switch {
-	case k > 0 && fixed != nil:
-		one := make([]float64, k)
-		for j, name := range m.ContextColumns() {
-			v, ok := fixed[name]
-			if !ok {
-				return 0, errorf(http.StatusBadRequest, "context: missing %q (the model's context: %s)", name, strings.Join(m.ContextColumns(), ", "))
-			}
-			one[j] = v
-		}
-		if len(fixed) != k {
-			return 0, errorf(http.StatusBadRequest, "context: the model's context columns are %s", strings.Join(m.ContextColumns(), ", "))
-		}
+	case fixed != nil:
 		c = make([]float64, 0, rows*k)
 		for range rows {
-			c = append(c, one...)
+			c = append(c, fixed...)
 		}
-	case k == 0 && fixed != nil:
-		return 0, errorf(http.StatusBadRequest, "context: the model is not conditional")
 	case k > 0:
 		x, c = make([]float64, rows*d), make([]float64, rows*k)
 		for i := range rows {
@@ -240,18 +231,4 @@ func (s *Server) fileEvents(r *http.Request, ct string, m *model.Model, fixed bo
 		return nil, errorf(http.StatusBadRequest, "events: %s", strings.ReplaceAll(err.Error(), path, "request body"))
 	}
 	return tab, nil
-}
-
-// parseContext reads NAME=VALUE,... (as `logprob --context`).
-func parseContext(v string) (map[string]float64, error) {
-	out := map[string]float64{}
-	for _, kv := range strings.Split(v, ",") {
-		name, val, ok := strings.Cut(kv, "=")
-		x, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-		if !ok || err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, errorf(http.StatusBadRequest, "context %q: want NAME=VALUE,... with finite values", v)
-		}
-		out[strings.TrimSpace(name)] = x
-	}
-	return out, nil
 }

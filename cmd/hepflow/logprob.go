@@ -65,7 +65,7 @@ func runLogProb(ctx context.Context, args []string, e *env) error {
 	}
 	var fixed []float64
 	if ctxFlag != "" {
-		if fixed, err = parseContextValues(ctxFlag, m.ContextColumns()); err != nil {
+		if fixed, err = parseContextValues(ctxFlag, m); err != nil {
 			return err
 		}
 	}

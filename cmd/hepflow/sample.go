@@ -77,7 +77,7 @@ func runSample(ctx context.Context, args []string, e *env) error {
 	var one, perEvent []float64
 	switch {
 	case ctxFlag != "":
-		if one, err = parseContextValues(ctxFlag, m.ContextColumns()); err != nil {
+		if one, err = parseContextValues(ctxFlag, m); err != nil {
 			return err
 		}
 	case ctxFrom != "":
@@ -130,12 +130,11 @@ func runSample(ctx context.Context, args []string, e *env) error {
 	return nil
 }
 
+// parseShard reads --shard K/N.
 func parseShard(s string) (int, int, error) {
-	a, b, ok := strings.Cut(s, "/")
-	k, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || n < 1 || k < 1 || k > n {
-		return 0, 0, usagef("--shard %q: want K/N with 1 <= K <= N, e.g. 2/8", s)
+	k, n, err := generate.ParseShard(s)
+	if err != nil {
+		return 0, 0, usagef("--shard %v", err)
 	}
 	return k, n, nil
 }

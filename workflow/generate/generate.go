@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 
 	"hepflow/flow"
 	"hepflow/model"
@@ -135,4 +137,15 @@ func Generate(ctx context.Context, m *model.Model, r Run, emit func(rows []float
 		}
 	}
 	return nil
+}
+
+// ParseShard reads "K/N" (shard K of N, 1 <= K <= N).
+func ParseShard(s string) (k, n int, err error) {
+	a, b, ok := strings.Cut(s, "/")
+	k, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || k < 1 || k > n {
+		return 0, 0, fmt.Errorf("%q: want K/N with 1 <= K <= N, e.g. 2/8", s)
+	}
+	return k, n, nil
 }
