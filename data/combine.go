@@ -95,51 +95,93 @@ type WeightedInput struct {
 }
 
 // ReadWeighted reads every input with the same options and stacks them
-// (see Concat) with per-event weights: the input's Factor, times the
-// column weightCol when it is not "" (that column then leaves the table;
-// every input must have it). The weights are nil when every one is 1
-// (no weight column, every factor 1).
-func ReadWeighted(ctx context.Context, inputs []WeightedInput, opts ReadOptions, weightCol string) (*Table, []float64, error) {
-	var tables []*Table
+// into one Compact (float32 when every value is exactly one: half the
+// memory of a Table for a full-size sample, read without a second copy),
+// with per-event weights: the input's Factor, times the column weightCol
+// when it is not "" (that column then leaves the table; every input must
+// have it). Inputs whose columns are the same set in another order are
+// aligned by name to the first; any other difference is an error naming
+// both files. The weights are nil when every one is 1 (no weight column,
+// every factor 1).
+func ReadWeighted(ctx context.Context, inputs []WeightedInput, opts ReadOptions, weightCol string) (*Compact, []float64, error) {
+	if len(inputs) == 0 {
+		return nil, nil, fmt.Errorf("read: no input files")
+	}
+	var out *Compact
 	var weights []float64
 	unit := weightCol == ""
 	for _, in := range inputs {
-		t, err := Read(ctx, in.Path, opts)
+		unit = unit && in.Factor == 1
+	}
+	for _, in := range inputs {
+		var perm []int // the out column each of this file's columns feeds
+		wj := -1
+		var setup error
+		var row []float64
+		total := 0
+		err := scan(ctx, in.Path, opts, func(c *Table) error {
+			if setup != nil {
+				return setup
+			}
+			d := len(c.Columns)
+			rows := len(c.Data) / d
+			row = slices.Grow(row[:0], rows*out.Cols())[:rows*out.Cols()]
+			m := out.Cols()
+			for i := range rows {
+				src := c.Data[i*d : (i+1)*d]
+				if !unit {
+					w := in.Factor
+					if wj >= 0 {
+						w *= src[wj]
+					}
+					weights = append(weights, w)
+				}
+				dst := row[i*m : (i+1)*m]
+				for k, v := range src {
+					if perm[k] >= 0 {
+						dst[perm[k]] = v
+					}
+				}
+			}
+			total += rows
+			return out.Append(row)
+		}, func(names []string, _ int) {
+			cols := names
+			if weightCol != "" {
+				if wj = slices.Index(names, weightCol); wj < 0 {
+					setup = fmt.Errorf("weight column: %s: %w", in.Path, &UnknownColumnError{Name: weightCol, Known: names})
+					return
+				}
+				cols = slices.Delete(slices.Clone(names), wj, wj+1)
+			}
+			if out == nil {
+				if out, setup = NewCompact(cols); setup != nil {
+					setup = fmt.Errorf("read %s: %w", in.Path, setup)
+					return
+				}
+			} else if !slices.Equal(cols, out.Columns) {
+				if err := sameColumnSet(out.Columns, cols); err != nil {
+					setup = fmt.Errorf("concat: %s differs from %s: %w", in.Path, inputs[0].Path, err)
+					return
+				}
+			}
+			perm = make([]int, len(names))
+			for k, name := range names {
+				perm[k] = slices.Index(out.Columns, name) // -1 for the weight column
+			}
+		})
+		if err == nil {
+			err = setup
+		}
 		if err != nil {
 			return nil, nil, err
 		}
-		w := make([]float64, t.Rows())
-		for i := range w {
-			w[i] = in.Factor
-		}
-		if in.Factor != 1 {
-			unit = false
-		}
-		if weightCol != "" {
-			col, err := t.Column(weightCol)
-			if err != nil {
-				return nil, nil, fmt.Errorf("weight column: %s: %w", in.Path, err)
+		if total == 0 {
+			if opts.Where != "" {
+				return nil, nil, fmt.Errorf("read %s: %w: no row matches where %s", in.Path, ErrNoRows, quoteString(opts.Where))
 			}
-			for i := range w {
-				w[i] *= col[i]
-			}
-			if err := t.Drop(weightCol); err != nil {
-				return nil, nil, err
-			}
+			return nil, nil, fmt.Errorf("read %s: %w", in.Path, ErrNoRows)
 		}
-		tables = append(tables, t)
-		weights = append(weights, w...)
 	}
-	labels := make([]string, len(inputs))
-	for i, in := range inputs {
-		labels[i] = in.Path
-	}
-	tab, err := concat(tables, labels)
-	if err != nil {
-		return nil, nil, err
-	}
-	if unit {
-		weights = nil
-	}
-	return tab, weights, nil
+	return out, weights, nil
 }

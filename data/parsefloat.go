@@ -29,12 +29,15 @@ func parseFloat(b []byte) (v float64, ok bool) {
 	return v, true
 }
 
-// parseFast handles plain decimals ([+-]digits[.digits][e[+-]digits]) whose
-// value is exactly representable as m * 10^e with m < 2^53 and |e| <= 22.
-// Then float64(m) and 10^|e| are both exact, so one IEEE multiplication or
-// division rounds correctly, giving the same bits as strconv (Clinger's
-// fast path, which strconv itself uses for these inputs). Anything else
-// returns ok == false and goes to strconv.
+// parseFast handles plain decimals ([+-]digits[.digits][e[+-]digits]) with
+// at most 19 significant digits, so that the mantissa m is exact in a
+// uint64: when m < 2^53 and |e| <= 22, float64(m) and 10^|e| are both
+// exact, so one IEEE multiplication or division rounds correctly (Clinger's
+// fast path); otherwise the Eisel-Lemire algorithm gives the correctly
+// rounded value or says it cannot decide. Both are what strconv itself
+// uses for these inputs, so the bits are strconv's; anything else returns
+// ok == false and goes to strconv. This is where the 19-digit "%.18e" of
+// the HIGGS file's values spends its time.
 func parseFast(b []byte) (float64, bool) {
 	i, n := 0, len(b)
 	if n == 0 || n > 40 {
@@ -45,26 +48,32 @@ func parseFast(b []byte) (float64, bool) {
 		neg = b[0] == '-'
 		i++
 	}
-	// Accumulate every digit, leading zeros included (they add nothing);
-	// more than 19 digits could overflow, so those go to strconv, which
-	// costs a rare fallback for long zero-padded fractions.
+	// Leading zeros add nothing to the mantissa and are not counted
+	// against the 19 digits a uint64 holds.
 	var mant uint64
-	d0 := i
+	digits, sig := 0, 0
 	for ; i < n && b[i]-'0' < 10; i++ {
+		digits++
+		if mant == 0 && b[i] == '0' {
+			continue
+		}
 		mant = mant*10 + uint64(b[i]-'0')
+		sig++
 	}
-	digits := i - d0
 	exp := 0
 	if i < n && b[i] == '.' {
 		i++
-		f0 := i
 		for ; i < n && b[i]-'0' < 10; i++ {
+			digits++
+			exp--
+			if mant == 0 && b[i] == '0' {
+				continue
+			}
 			mant = mant*10 + uint64(b[i]-'0')
+			sig++
 		}
-		exp = f0 - i
-		digits += i - f0
 	}
-	if digits == 0 || digits > 19 {
+	if digits == 0 || sig > 19 {
 		return 0, false
 	}
 	if i < n && (b[i] == 'e' || b[i] == 'E') {
@@ -89,21 +98,32 @@ func parseFast(b []byte) (float64, bool) {
 		}
 		exp += e
 	}
-	if i != n || mant > 1<<53 {
+	if i != n {
 		return 0, false
 	}
-	f := float64(mant)
-	switch {
-	case mant == 0 || exp == 0:
-	case exp > 0 && exp <= 22:
-		f *= pow10[exp]
-	case exp < 0 && exp >= -22:
-		f /= pow10[-exp]
-	default:
-		return 0, false
+	if mant == 0 {
+		if neg {
+			return math.Copysign(0, -1), true
+		}
+		return 0, true
 	}
-	if neg {
-		f = -f
+	// Trailing zeros of a long mantissa ("8.692932128906250000e-01", the
+	// %.18e of a float32) move to the exponent: the value is the same.
+	for mant > 1<<53 && mant%10 == 0 {
+		mant /= 10
+		exp++
 	}
-	return f, true
+	if mant <= 1<<53 && exp >= -22 && exp <= 22 {
+		f := float64(mant)
+		if exp > 0 {
+			f *= pow10[exp]
+		} else if exp < 0 {
+			f /= pow10[-exp]
+		}
+		if neg {
+			f = -f
+		}
+		return f, true
+	}
+	return eiselLemire(mant, exp, neg)
 }

@@ -3,6 +3,10 @@ package data
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
 	"strconv"
 	"testing"
 )
@@ -111,5 +115,80 @@ func TestParseFloatNoAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("parseFloat allocates %v times per run", allocs)
+	}
+}
+
+// TestPow10TableKnownEntries checks the computed table against entries of
+// the published one (strconv's and fast_float's).
+func TestPow10TableKnownEntries(t *testing.T) {
+	for _, c := range []struct {
+		e      int
+		lo, hi uint64
+	}{
+		{-348, 0x1732C869CD60E453, 0xFA8FD5A0081C0288},
+		{-1, 0xCCCCCCCCCCCCCCCD, 0xCCCCCCCCCCCCCCCC},
+		{0, 0, 0x8000000000000000},
+		{1, 0, 0xA000000000000000},
+		{347, 0x4B7195F2D2D1A9FB, 0xD13EB46469447567},
+	} {
+		if got := pow10Table[c.e-pow10MinExp]; got != [2]uint64{c.lo, c.hi} {
+			t.Errorf("1e%d: {%#x, %#x}, want {%#x, %#x}", c.e, got[0], got[1], c.lo, c.hi)
+		}
+	}
+}
+
+// TestParseFloatHiggsForm: the HIGGS file writes float32 values with
+// "%.18e" (19 significant digits); every one must parse to strconv's bits,
+// and on the fast path (no strconv fallback), which is what makes reading
+// the full file fast.
+func TestParseFloatHiggsForm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	slow := 0
+	const n = 200000
+	for i := range n {
+		v := float64(float32(rng.ExpFloat64() * math.Pow(10, float64(rng.IntN(12)-6))))
+		if i%3 == 0 {
+			v = -v
+		}
+		s := strconv.FormatFloat(v, 'e', 18, 64)
+		checkSameAsStrconv(t, s)
+		if _, ok := parseFast([]byte(s)); !ok {
+			slow++
+		}
+	}
+	if slow > n/1000 {
+		t.Fatalf("%d of %d HIGGS-form values left the fast path", slow, n)
+	}
+}
+
+// TestPow10TableMatchesStrconv compares every entry with the table in the
+// Go distribution's strconv source, when it is there to read: the same,
+// except that since Go 1.26 strconv truncates 1e-27..1e-1 where ours (and
+// fast_float's) is one more.
+func TestPow10TableMatchesStrconv(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "internal", "strconv", "pow10tab.go"))
+	if err != nil {
+		t.Skipf("strconv's table not found: %v", err)
+	}
+	re := regexp.MustCompile(`\{0x([0-9a-f]+), 0x([0-9a-f]+)\}, // 1e(-?\d+)`)
+	seen := 0
+	for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+		hi, _ := strconv.ParseUint(m[1], 16, 64)
+		lo, _ := strconv.ParseUint(m[2], 16, 64)
+		e, _ := strconv.Atoi(m[3])
+		if e < pow10MinExp || e > pow10MaxExp {
+			continue
+		}
+		seen++
+		got := pow10Table[e-pow10MinExp]
+		if e >= -27 && e < 0 && got == [2]uint64{lo + 1, hi} {
+			continue
+		}
+		if got != [2]uint64{lo, hi} {
+			t.Errorf("1e%d: {%#x, %#x}, strconv has {%#x, %#x}", e, got[0], got[1], lo, hi)
+		}
+	}
+	if seen != len(pow10Table) {
+		t.Skipf("strconv's table has %d of our %d entries: another layout?", seen, len(pow10Table))
 	}
 }

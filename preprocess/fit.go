@@ -13,51 +13,74 @@ import (
 // columns with more than MaxLevels values.
 func Fit(x []float64, rows int, cols []string, opt Options) (*Scaler, error) {
 	d := len(cols)
+	if len(x) != rows*d {
+		return nil, fmt.Errorf("preprocess: fit: %d values for %d rows x %d columns", len(x), rows, d)
+	}
+	return FitColumns(rows, cols, StridedColumns(x, rows, d), opt)
+}
+
+// ColumnFunc returns the values of column j, one per row, in row order.
+// It may return buf (resized) or a slice of its own; the result is only
+// read, and only until the next call.
+type ColumnFunc func(j int, buf []float64) []float64
+
+// StridedColumns is the ColumnFunc of a row-major matrix x, rows x d.
+func StridedColumns(x []float64, rows, d int) ColumnFunc {
+	return func(j int, buf []float64) []float64 {
+		buf = slices.Grow(buf[:0], rows)[:rows]
+		for i := range buf {
+			buf[i] = x[i*d+j]
+		}
+		return buf
+	}
+}
+
+// FitColumns is Fit on training data handed over a column at a time, so
+// that a caller holding the events in another form (float32, in blocks)
+// needs memory for one float64 column only. Columns are fitted
+// independently: the result is Fit's on the same values.
+func FitColumns(rows int, cols []string, column ColumnFunc, opt Options) (*Scaler, error) {
+	d := len(cols)
 	if d == 0 {
 		return nil, fmt.Errorf("preprocess: fit: no columns")
 	}
 	if rows <= 0 {
 		return nil, fmt.Errorf("preprocess: fit: %d training rows, need at least 1", rows)
 	}
-	if len(x) != rows*d {
-		return nil, fmt.Errorf("preprocess: fit: %d values for %d rows x %d columns", len(x), rows, d)
-	}
 	r, err := opt.resolve(cols)
 	if err != nil {
 		return nil, fmt.Errorf("preprocess: fit: %w", err)
 	}
-
-	stats := make([]colStats, d)
-	for j := range stats {
+	out := make([]Column, d)
+	var buf []float64
+	for j, name := range cols {
+		v := column(j, buf)
+		if len(v) != rows {
+			return nil, fmt.Errorf("preprocess: fit: column %q has %d values for %d rows", name, len(v), rows)
+		}
+		buf = v
 		limit := r.maxAuto
 		if r.forced[j] == KindDiscrete {
 			limit = MaxLevels
 		} else if r.forced[j] != "" {
 			limit = 0
 		}
-		stats[j] = colStats{min: math.Inf(1), max: math.Inf(-1), limit: limit}
-	}
-	for i := 0; i < rows; i++ {
-		row := x[i*d : (i+1)*d]
-		for j, v := range row {
-			if !finite(v) {
-				return nil, fmt.Errorf("preprocess: fit: row %d, column %q: value %g is not finite", i, cols[j], v)
+		st := colStats{min: math.Inf(1), max: math.Inf(-1), limit: limit}
+		for i, x := range v {
+			if !finite(x) {
+				return nil, fmt.Errorf("preprocess: fit: row %d, column %q: value %g is not finite", i, name, x)
 			}
-			stats[j].add(v)
+			st.add(x)
 		}
-	}
-
-	out := make([]Column, d)
-	for j, name := range cols {
-		stats[j].quartiles(x, rows, d, j)
-		c, err := stats[j].column(j, name, rows, r)
+		st.quartiles(v)
+		c, err := st.column(j, name, rows, r)
 		if err != nil {
 			return nil, fmt.Errorf("preprocess: fit: column %q: %w", name, err)
 		}
+		if err := setMoments(&c, v, r.beta); err != nil {
+			return nil, fmt.Errorf("preprocess: fit: %w", err)
+		}
 		out[j] = c
-	}
-	if err := setMoments(out, x, rows, r.beta); err != nil {
-		return nil, fmt.Errorf("preprocess: fit: %w", err)
 	}
 	s, err := newScaler(r.beta, DequantGuard, out)
 	if err != nil {
@@ -82,11 +105,12 @@ type colStats struct {
 // of a bigger sample estimate them to far better than the scale needs.
 const quartileRows = 200000
 
-func (c *colStats) quartiles(x []float64, rows, d, j int) {
+func (c *colStats) quartiles(x []float64) {
+	rows := len(x)
 	step := max(1, rows/quartileRows)
 	v := make([]float64, 0, rows/step+1)
 	for i := 0; i < rows; i += step {
-		v = append(v, x[i*d+j])
+		v = append(v, x[i])
 	}
 	c.sub = slices.Clone(v)
 	slices.Sort(v)
@@ -161,21 +185,17 @@ func (c *colStats) column(j int, name string, rows int, r resolved) (Column, err
 // logit(c) over the dequantization noise of a discrete column.
 const momentNodes = 4096
 
-// setMoments sets Mean and Std of logit(c) over the training rows. Discrete
-// columns use the expectation over the dequantization noise (by quadrature,
-// weighted by level counts), so Fit needs no random numbers and is
-// deterministic.
-func setMoments(cols []Column, x []float64, rows int, beta float64) error {
-	d := len(cols)
+// setMoments sets Mean and Std of logit(c) over the training values x of
+// the column. A discrete column uses the expectation over the
+// dequantization noise (by quadrature, weighted by level counts), so Fit
+// needs no random numbers and is deterministic.
+func setMoments(c *Column, x []float64, beta float64) error {
+	rows := len(x)
 	half := beta / 2
-	for j := range cols {
-		c := &cols[j]
-		if c.Kind == KindDiscrete {
-			continue
-		}
+	if c.Kind != KindDiscrete {
 		a := (1 - beta) / (c.Max - c.Min)
 		logitAt := func(i int) float64 {
-			t := (x[i*d+j]-c.Min)*a + half
+			t := (x[i]-c.Min)*a + half
 			return math.Log(t) - math.Log1p(-t)
 		}
 		if c.Kind == KindUnbounded || c.Kind == KindPositive {
@@ -185,7 +205,7 @@ func setMoments(cols []Column, x []float64, rows int, beta float64) error {
 			if err != nil {
 				return fmt.Errorf("column %q: %w", c.Name, err)
 			}
-			logitAt = func(i int) float64 { y, _ := col.sinhArcsinh(x[i*d+j]); return y }
+			logitAt = func(i int) float64 { y, _ := col.sinhArcsinh(x[i]); return y }
 		}
 		// Shifted sums: exact enough for the spread of logit values (|y| < 15).
 		shift := logitAt(0)
@@ -198,43 +218,38 @@ func setMoments(cols []Column, x []float64, rows int, beta float64) error {
 		mean := s1 / float64(rows)
 		c.Mean = shift + mean
 		c.Std = math.Sqrt(max(s2/float64(rows)-mean*mean, 0))
+		return nil
 	}
-	for j := range cols {
-		c := &cols[j]
-		if c.Kind != KindDiscrete {
-			continue
-		}
-		counts := make([]float64, len(c.Levels))
-		for i := 0; i < rows; i++ {
-			l, _ := slices.BinarySearch(c.Levels, x[i*d+j])
-			counts[l]++
-		}
-		k := float64(len(c.Levels))
-		a, w := (1-beta)/k, 1-2*DequantGuard
-		means, vars := make([]float64, len(c.Levels)), make([]float64, len(c.Levels))
-		var mean float64
-		for l := range c.Levels {
-			var s1, s2 float64
-			for n := 0; n < momentNodes; n++ {
-				v := (float64(n) + 0.5) / momentNodes
-				t := (float64(l)+DequantGuard+w*v)*a + half
-				y := math.Log(t) - math.Log1p(-t)
-				s1 += y
-				s2 += y * y
-			}
-			means[l] = s1 / momentNodes
-			vars[l] = max(s2/momentNodes-means[l]*means[l], 0)
-			mean += counts[l] * means[l]
-		}
-		mean /= float64(rows)
-		var v float64
-		for l := range c.Levels {
-			dm := means[l] - mean
-			v += counts[l] * (vars[l] + dm*dm)
-		}
-		c.Mean = mean
-		c.Std = math.Sqrt(v / float64(rows))
+	counts := make([]float64, len(c.Levels))
+	for _, v := range x {
+		l, _ := slices.BinarySearch(c.Levels, v)
+		counts[l]++
 	}
+	k := float64(len(c.Levels))
+	a, w := (1-beta)/k, 1-2*DequantGuard
+	means, vars := make([]float64, len(c.Levels)), make([]float64, len(c.Levels))
+	var mean float64
+	for l := range c.Levels {
+		var s1, s2 float64
+		for n := 0; n < momentNodes; n++ {
+			v := (float64(n) + 0.5) / momentNodes
+			t := (float64(l)+DequantGuard+w*v)*a + half
+			y := math.Log(t) - math.Log1p(-t)
+			s1 += y
+			s2 += y * y
+		}
+		means[l] = s1 / momentNodes
+		vars[l] = max(s2/momentNodes-means[l]*means[l], 0)
+		mean += counts[l] * means[l]
+	}
+	mean /= float64(rows)
+	var v float64
+	for l := range c.Levels {
+		dm := means[l] - mean
+		v += counts[l] * (vars[l] + dm*dm)
+	}
+	c.Mean = mean
+	c.Std = math.Sqrt(v / float64(rows))
 	return nil
 }
 

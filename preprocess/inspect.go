@@ -46,14 +46,20 @@ func (w Warning) String() string {
 // column, the most extreme value. Non-finite values are Fit's business and
 // are skipped here.
 func Inspect(x []float64, rows int, cols []string) []Warning {
-	d := len(cols)
+	return InspectColumns(rows, cols, StridedColumns(x, rows, len(cols)))
+}
+
+// InspectColumns is Inspect on data handed over a column at a time (see
+// FitColumns).
+func InspectColumns(rows int, cols []string, column ColumnFunc) []Warning {
 	var out []Warning
+	var x []float64
 	for j, name := range cols {
+		x = column(j, x)
 		// The two smallest and two largest values and the extremes' rows.
 		lo, lo2, hi, hi2 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 		loRow, hiRow, big, bigRow := -1, -1, 0.0, -1
-		for i := 0; i < rows; i++ {
-			v := x[i*d+j]
+		for i, v := range x[:rows] {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				continue
 			}
@@ -74,11 +80,11 @@ func Inspect(x []float64, rows int, cols []string) []Warning {
 			}
 		}
 		if bigRow >= 0 && big > ExtremeMagnitude {
-			out = append(out, Warning{Column: name, Row: bigRow, Value: x[bigRow*d+j],
+			out = append(out, Warning{Column: name, Row: bigRow, Value: x[bigRow],
 				Msg: fmt.Sprintf("is beyond ±%g: the scaling keeps float32 precision, so the rest of the column is flattened next to it; check the input (a sentinel or overflow?)", ExtremeMagnitude)})
 			continue
 		}
-		if w, ok := spike(x, rows, d, j); ok {
+		if w, ok := spike(x[:rows]); ok {
 			w.Column = name
 			out = append(out, w)
 			continue
@@ -102,13 +108,14 @@ func dominantMsg(gap, next float64) string {
 	return fmt.Sprintf("alone spans %.0f%% of the column's range (the next value is %g): the other events are squeezed into the rest; check for an outlier or transform the column", 100*gap, next)
 }
 
-// spike looks for a point mass in column j on evenly spaced rows (at most
-// chooseRows of them).
-func spike(x []float64, rows, d, j int) (Warning, bool) {
+// spike looks for a point mass in a column's values x on evenly spaced
+// rows (at most chooseRows of them).
+func spike(x []float64) (Warning, bool) {
+	rows := len(x)
 	step := max(1, rows/chooseRows)
 	v := make([]float64, 0, rows/step+1)
 	for i := 0; i < rows; i += step {
-		if f := x[i*d+j]; !math.IsNaN(f) && !math.IsInf(f, 0) {
+		if f := x[i]; !math.IsNaN(f) && !math.IsInf(f, 0) {
 			v = append(v, f)
 		}
 	}
@@ -127,8 +134,8 @@ func spike(x []float64, rows, d, j int) (Warning, bool) {
 		return Warning{}, false
 	}
 	row := 0
-	for i := 0; i < rows; i++ {
-		if x[i*d+j] == at {
+	for i, f := range x {
+		if f == at {
 			row = i
 			break
 		}

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 
+	"hepflow/data"
 	"hepflow/flow"
 	"hepflow/internal/atomicfile"
 	"hepflow/preprocess"
@@ -256,9 +257,9 @@ func runDiff(was, now RunInfo, ignore ...string) string {
 
 // dataDigest is the hex SHA-256 of the column names, the row-major values
 // and the weights (nil: none).
-func dataDigest(cols []string, x []float64, w []float64) string {
+func dataDigest(tab *data.Compact, w []float64) string {
 	h := sha256.New()
-	for _, c := range cols {
+	for _, c := range tab.Columns {
 		fmt.Fprintf(h, "%d:%s,", len(c), c)
 	}
 	buf := make([]byte, 0, 1<<16)
@@ -274,7 +275,7 @@ func dataDigest(cols []string, x []float64, w []float64) string {
 		h.Write(buf)
 		buf = buf[:0]
 	}
-	put(x)
+	tab.Range(func(rows []float64) error { put(rows); return nil })
 	if w != nil {
 		h.Write([]byte("weights"))
 		put(w)

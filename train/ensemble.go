@@ -35,10 +35,7 @@ type MemberResult struct {
 // evalSets are the training and validation events in physical units,
 // scored by every member and by the ensemble with the same noise.
 type evalSets struct {
-	xt, ct, wt []float64
-	nt         int
-	xv, cv, wv []float64
-	nv         int
+	train, val events
 	seed       uint64
 }
 
@@ -48,17 +45,17 @@ const (
 	evalValStream   = 0xe7a1f
 )
 
-// train is the physical NLL of m on the training events.
-func (e evalSets) train(m *model.Model) (Nats, error) {
-	return physicalNLL(m, e.xt, e.ct, e.wt, e.nt, rand.New(rand.NewPCG(e.seed, evalTrainStream)))
+// trainNLL is the physical NLL of m on the training events.
+func (e evalSets) trainNLL(m *model.Model) (Nats, error) {
+	return physicalNLL(m, e.train, rand.New(rand.NewPCG(e.seed, evalTrainStream)))
 }
 
-// val is the physical NLL of m on the validation events (NaN without).
-func (e evalSets) val(m *model.Model) (Nats, error) {
-	if e.nv == 0 {
+// valNLL is the physical NLL of m on the validation events (NaN without).
+func (e evalSets) valNLL(m *model.Model) (Nats, error) {
+	if e.val.rows() == 0 {
 		return Nats(math.NaN()), nil
 	}
-	return physicalNLL(m, e.xv, e.cv, e.wv, e.nv, rand.New(rand.NewPCG(e.seed, evalValStream)))
+	return physicalNLL(m, e.val, rand.New(rand.NewPCG(e.seed, evalValStream)))
 }
 
 // fitEnsemble trains opt.Ensemble members with trainMember and assembles
@@ -103,10 +100,10 @@ func fitEnsemble(res *Result, info model.Info, scaler *preprocess.Scaler, opt Mo
 			if err != nil {
 				return nil, err
 			}
-			if mr.TrainNLL, err = ev.train(mm); err != nil {
+			if mr.TrainNLL, err = ev.trainNLL(mm); err != nil {
 				return nil, err
 			}
-			if mr.ValNLL, err = ev.val(mm); err != nil {
+			if mr.ValNLL, err = ev.valNLL(mm); err != nil {
 				return nil, err
 			}
 		}
@@ -116,7 +113,7 @@ func fitEnsemble(res *Result, info model.Info, scaler *preprocess.Scaler, opt Mo
 			// on validation events (without them there is no telling, and
 			// a half-trained member is left out).
 			join := st.Kept && len(flows) == 0
-			if st.Kept && len(flows) > 0 && ev.nv > 0 {
+			if st.Kept && len(flows) > 0 && ev.val.rows() > 0 {
 				without, err := model.NewEnsemble(info, scaler, specs, flows)
 				if err != nil {
 					return nil, err
@@ -125,11 +122,11 @@ func fitEnsemble(res *Result, info model.Info, scaler *preprocess.Scaler, opt Mo
 				if err != nil {
 					return nil, err
 				}
-				vWithout, err := ev.val(without)
+				vWithout, err := ev.valNLL(without)
 				if err != nil {
 					return nil, err
 				}
-				vWith, err := ev.val(with)
+				vWith, err := ev.valNLL(with)
 				if err != nil {
 					return nil, err
 				}
@@ -162,10 +159,10 @@ func fitEnsemble(res *Result, info model.Info, scaler *preprocess.Scaler, opt Mo
 		return nil, err
 	}
 	res.Model = m
-	if res.TrainNLL, err = ev.train(m); err != nil {
+	if res.TrainNLL, err = ev.trainNLL(m); err != nil {
 		return nil, err
 	}
-	if res.ValNLL, err = ev.val(m); err != nil {
+	if res.ValNLL, err = ev.valNLL(m); err != nil {
 		return nil, err
 	}
 	res.Summary = ensembleSummary(res, Stopped(stop))

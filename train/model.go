@@ -102,7 +102,15 @@ type Result struct {
 // *StoppedError (wrapped, naming the member) has Kept set when any member
 // is kept.
 func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt ModelOptions) (*Result, error) {
-	rows, d := tab.Rows(), tab.Cols()
+	return FitEvents(ctx, data.CompactOf(tab), weights, opt)
+}
+
+// FitEvents is FitModel on events held in a Compact (see
+// data.ReadWeighted): beside them it keeps only the flow's float32 inputs
+// and a few numbers per event, so a full-size sample trains in about the
+// memory of its float32 values twice.
+func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt ModelOptions) (*Result, error) {
+	rows := tab.Rows()
 	if rows < 2 {
 		return nil, fmt.Errorf("need at least 2 events to train, got %d", rows)
 	}
@@ -153,56 +161,54 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 		cols[k] = tab.Columns[j]
 	}
 	dm := len(cols)
-	gather := func(idx []int) ([]float64, []float64, []float64) {
-		x := make([]float64, len(idx)*dm)
-		c := make([]float64, len(idx)*nc)
-		var w []float64
+	split := func(idx []int) events {
+		e := events{src: tab, idx: idx, feat: keepCols, ctx: ctxIdx}
 		if weights != nil {
-			w = make([]float64, len(idx))
-		}
-		for i, r := range idx {
-			row := tab.Data[r*d : (r+1)*d]
-			for k, j := range keepCols {
-				x[i*dm+k] = row[j]
-			}
-			for k, j := range ctxIdx {
-				c[i*nc+k] = row[j]
-			}
-			if w != nil {
-				w[i] = weights[r]
+			e.w = make([]float64, len(idx))
+			for i, r := range idx {
+				e.w[i] = weights[r]
 			}
 		}
-		return x, c, w
+		return e
 	}
-	xt, ct, wt := gather(perm[nv:])
-	xv, cv, wv := gather(perm[:nv])
+	evt, evv := split(perm[nv:]), split(perm[:nv])
+	ct := evt.context()
 	ctxCols, err := model.FitContext(opt.Context, ct, nt)
 	if err != nil {
 		return nil, err
 	}
 	// Inspect every event, validation ones too: an absurd value there
 	// ruins the validation NLL as surely as one in training.
-	for _, w := range preprocess.Inspect(tab.Data, rows, tab.Columns) {
+	allRows := func(j int, buf []float64) []float64 { return tab.Column(j, nil, buf) }
+	for _, w := range preprocess.InspectColumns(rows, tab.Columns, allRows) {
 		if slices.Contains(cols, w.Column) {
 			warn(fmt.Sprintf("column %q, input event %d (counting from 1, after any --where): value %g %s", w.Column, w.Row+1, w.Value, w.Msg))
 		}
 	}
 
-	scaler, err := preprocess.Fit(xt, nt, cols, opt.Preprocess)
+	trainCol := func(j int, buf []float64) []float64 { return tab.Column(keepCols[j], evt.idx, buf) }
+	scaler, err := preprocess.FitColumns(nt, cols, trainCol, opt.Preprocess)
 	if err != nil {
 		return nil, fmt.Errorf("fit feature scaling: %w", err)
 	}
 	// The training set: continuous columns mapped once, the dequantization
 	// noise of discrete columns redrawn every epoch from (seed, epoch).
-	tr := Dataset{X: make([]float32, nt*dm), W: wt, LogDet: make([]float64, nt), Rows: nt, Dim: dm,
+	tr := Dataset{X: make([]float32, nt*dm), W: evt.w, LogDet: make([]float64, nt), Rows: nt, Dim: dm,
 		C: scaleContext(ctxCols, ct, nt), Ctx: nc}
+	ct = nil
 	ldCont := make([]float64, nt)
-	if err := scaler.ToLatentContinuous(tr.X, xt, nt, ldCont); err != nil {
+	err = evt.each(func(start, n int, x, _, _ []float64) error {
+		return scaler.ToLatentContinuous(tr.X[start*dm:(start+n)*dm], x, n, ldCont[start:start+n])
+	})
+	if err != nil {
 		return nil, fmt.Errorf("scale training events: %w", err)
 	}
 	dequantize := func(epoch int, x []float32, ld []float64) error {
 		copy(ld, ldCont)
-		return scaler.Dequantize(x, xt, nt, ld, rand.New(rand.NewPCG(opt.Config.Seed, 0xde9a0000+uint64(epoch))))
+		rng := rand.New(rand.NewPCG(opt.Config.Seed, 0xde9a0000+uint64(epoch)))
+		return evt.each(func(start, n int, xp, _, _ []float64) error {
+			return scaler.Dequantize(x[start*dm:(start+n)*dm], xp, n, ld[start:start+n], rng)
+		})
 	}
 	if err := dequantize(1, tr.X, tr.LogDet); err != nil {
 		return nil, fmt.Errorf("scale training events: %w", err)
@@ -214,37 +220,39 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 	// mass zero under any model with this scaling: left out and counted.
 	// So are those with a context value that is not finite.
 	var keep []int
-	for r := 0; r < nv; r++ {
-		if !finiteAll(cv[r*nc : (r+1)*nc]) {
-			continue
-		}
-		if err := scaler.Check(xv[r*dm:(r+1)*dm], 1); err != nil {
-			var de *preprocess.DomainError
-			if !errors.As(err, &de) {
-				return nil, err
+	err = evv.each(func(start, n int, x, c, _ []float64) error {
+		for r := range n {
+			if !finiteAll(c[r*nc : (r+1)*nc]) {
+				continue
 			}
-			continue
+			if err := scaler.Check(x[r*dm:(r+1)*dm], 1); err != nil {
+				var de *preprocess.DomainError
+				if !errors.As(err, &de) {
+					return err
+				}
+				continue
+			}
+			keep = append(keep, start+r)
 		}
-		keep = append(keep, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	xvIn, cvIn := make([]float64, len(keep)*dm), make([]float64, len(keep)*nc)
-	var wvIn []float64
-	if wv != nil {
-		wvIn = make([]float64, len(keep))
-	}
-	for i, r := range keep {
-		copy(xvIn[i*dm:(i+1)*dm], xv[r*dm:(r+1)*dm])
-		copy(cvIn[i*nc:(i+1)*nc], cv[r*nc:(r+1)*nc])
-		if wv != nil {
-			wvIn[i] = wv[r]
-		}
-	}
-	val := Dataset{X: make([]float32, len(keep)*dm), W: wvIn, LogDet: make([]float64, len(keep)), Rows: len(keep), Dim: dm,
-		C: scaleContext(ctxCols, cvIn, len(keep)), Ctx: nc}
-	if err := scaler.ToLatent(val.X, xvIn, len(keep), val.LogDet, rng); err != nil {
+	evv = evv.subset(keep)
+	nk := evv.rows()
+	val := Dataset{X: make([]float32, nk*dm), W: evv.w, LogDet: make([]float64, nk), Rows: nk, Dim: dm, Ctx: nc}
+	cv := evv.context()
+	val.C = scaleContext(ctxCols, cv, nk)
+	err = evv.each(func(start, n int, x, _, _ []float64) error {
+		return scaler.ToLatent(val.X[start*dm:(start+n)*dm], x, n, val.LogDet[start:start+n], rng)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("scale validation events: %w", err)
 	}
-	res.ValUnseenLevel = nv - len(keep)
+	res.ValUnseenLevel = nv - nk
+	log.Info("events scaled", "train", nt, "validation", nk, "features", dm, "context", nc,
+		"stored_as", map[bool]string{true: "float32", false: "float64"}[tab.Float32()], "stored_mib", tab.Bytes()>>20)
 
 	spec := opt.Spec
 	spec.Dim, spec.Context = dm, nc
@@ -259,7 +267,7 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 		run := RunInfo{Spec: spec, Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Schedule: c.Schedule, WeightDecay: c.WeightDecay,
 			ClipNorm: c.ClipNorm, Patience: c.Patience, MaxBadSteps: c.MaxBadSteps, Seed: c.Seed, ValFraction: opt.ValFraction,
 			Preprocess: opt.Preprocess, Context: opt.Context, Workers: max(opt.Workers, 1), Gemm: gemm, Ensemble: max(opt.Ensemble, 1),
-			Columns: tab.Columns, Events: rows, Data: dataDigest(tab.Columns, tab.Data, weights)}
+			Columns: tab.Columns, Events: rows, Data: dataDigest(tab, weights)}
 		warning, err := ck.start(run)
 		if err != nil {
 			return nil, err
@@ -303,7 +311,7 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 		return f, sum, err
 	}
 	if opt.Ensemble > 1 {
-		ev := evalSets{xt: xt, ct: ct, wt: wt, nt: nt, xv: xvIn, cv: cvIn, wv: wvIn, nv: len(keep), seed: opt.Config.Seed}
+		ev := evalSets{train: evt, val: evv, seed: opt.Config.Seed}
 		refill := func() error {
 			if !scaler.HasDiscrete() {
 				return nil
@@ -321,12 +329,12 @@ func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt Model
 		return nil, err
 	}
 	res.Model, res.Summary = m, sum
-	if res.TrainNLL, err = physicalNLL(m, xt, ct, wt, nt, rng); err != nil {
+	if res.TrainNLL, err = physicalNLL(m, evt, rng); err != nil {
 		return nil, err
 	}
 	res.ValNLL = Nats(math.NaN())
-	if len(keep) > 0 {
-		if res.ValNLL, err = physicalNLL(m, xvIn, cvIn, wvIn, len(keep), rng); err != nil {
+	if nk > 0 {
+		if res.ValNLL, err = physicalNLL(m, evv, rng); err != nil {
 			return nil, err
 		}
 	}
@@ -343,13 +351,12 @@ const initRows = 2048
 // constantColumns splits the table's columns cols into those with more than
 // one value over the given rows (their indices) and those with a single one
 // (Index: the position among cols).
-func constantColumns(tab *data.Table, rows, cols []int) (keep []int, consts []model.Constant) {
-	d := tab.Cols()
+func constantColumns(tab *data.Compact, rows, cols []int) (keep []int, consts []model.Constant) {
 	for pos, j := range cols {
-		v0 := tab.Data[rows[0]*d+j]
+		v0 := tab.At(rows[0], j)
 		same := true
 		for _, r := range rows[1:] {
-			if tab.Data[r*d+j] != v0 {
+			if tab.At(r, j) != v0 {
 				same = false
 				break
 			}
@@ -407,26 +414,4 @@ func finiteAll(v []float64) bool {
 		}
 	}
 	return true
-}
-
-// physicalNLL is the weighted mean -log p(x | c) in physical units over the
-// events that have a density.
-func physicalNLL(m *model.Model, x, c, w []float64, rows int, rng *rand.Rand) (Nats, error) {
-	lp := make([]float64, rows)
-	if _, err := m.LogProb(lp, x, c, rows, rng); err != nil {
-		return 0, err
-	}
-	var s, sw float64
-	for r, v := range lp {
-		if math.IsInf(v, -1) {
-			continue
-		}
-		wr := 1.0
-		if w != nil {
-			wr = w[r]
-		}
-		s -= wr * v
-		sw += wr
-	}
-	return Nats(s / sw), nil
 }

@@ -179,7 +179,7 @@ func trainWith(ctx context.Context, f *trainFlags, args []string, e *env) error 
 			bar.member = fmt.Sprintf("member %d/%d ", k+1, of)
 		}
 	}
-	res, err := train.FitModel(ctx, tab, weights, train.ModelOptions{
+	res, err := train.FitEvents(ctx, tab, weights, train.ModelOptions{
 		Spec: spec, Config: cfg, ValFraction: f.valFrac, Preprocess: f.preprocess(), Gemm: gemm, Workers: f.threads, Context: ctxCols,
 		Data:   model.DataInfo{Files: paths, Format: f.in.format, Where: f.in.where, Drop: opts.Drop, Weight: f.weight},
 		Logger: log, Ensemble: f.members, OnMember: onMember, Checkpoints: ck,
