@@ -161,21 +161,106 @@ func (c *Compact) Gather(dst []float64, rows, cols []int) []float64 {
 	return dst
 }
 
-// Column writes column j of the given rows (every row when rows is nil)
-// into buf and returns it resized.
-func (c *Compact) Column(j int, rows []int, buf []float64) []float64 {
-	if rows == nil {
-		buf = slices.Grow(buf[:0], c.rows)[:c.rows]
-		for i := range buf {
-			buf[i] = c.At(i, j)
+// Column writes column j of rows lo..lo+n-1 into buf and returns it
+// resized.
+func (c *Compact) Column(j, lo, n int, buf []float64) []float64 {
+	buf = slices.Grow(buf[:0], n)[:n]
+	d := len(c.Columns)
+	for k := 0; k < n; {
+		b, r := (lo+k)/c.block, (lo+k)%c.block
+		m := min(n-k, c.block-r)
+		if c.f64 != nil {
+			blk := c.f64[b][r*d+j:]
+			for q := range m {
+				buf[k+q] = blk[q*d]
+			}
+		} else {
+			blk := c.f32[b][r*d+j:]
+			for q := range m {
+				buf[k+q] = float64(blk[q*d])
+			}
 		}
-		return buf
-	}
-	buf = slices.Grow(buf[:0], len(rows))[:len(rows)]
-	for k, i := range rows {
-		buf[k] = c.At(i, j)
+		k += m
 	}
 	return buf
+}
+
+// GatherRange is Gather of rows lo..lo+n-1.
+func (c *Compact) GatherRange(dst []float64, lo, n int, cols []int) []float64 {
+	m := len(cols)
+	dst = slices.Grow(dst[:0], n*m)[:n*m]
+	d := len(c.Columns)
+	for k := 0; k < n; {
+		b, r := (lo+k)/c.block, (lo+k)%c.block
+		cnt := min(n-k, c.block-r)
+		for q := range cnt {
+			out := dst[(k+q)*m : (k+q+1)*m]
+			if c.f64 != nil {
+				row := c.f64[b][(r+q)*d : (r+q+1)*d]
+				for t, j := range cols {
+					out[t] = row[j]
+				}
+			} else {
+				row := c.f32[b][(r+q)*d : (r+q+1)*d]
+				for t, j := range cols {
+					out[t] = float64(row[j])
+				}
+			}
+		}
+		k += cnt
+	}
+	return dst
+}
+
+// Permute reorders the rows in place: afterwards row i holds what row
+// order[i] held. order must be a permutation of 0..Rows()-1. It moves each
+// row once (following the permutation's cycles), so it needs no second
+// copy of the table.
+func (c *Compact) Permute(order []int) error {
+	if len(order) != c.rows {
+		return fmt.Errorf("compact table: permutation of %d rows for %d", len(order), c.rows)
+	}
+	seen := make([]bool, c.rows)
+	for _, k := range order {
+		if k < 0 || k >= c.rows || seen[k] {
+			return fmt.Errorf("compact table: not a permutation (row %d)", k)
+		}
+		seen[k] = true
+	}
+	clear(seen) // now: rows already in place
+	d := len(c.Columns)
+	row := func(i int) (f32 []float32, f64 []float64) {
+		b, r := i/c.block, i%c.block
+		if c.f64 != nil {
+			return nil, c.f64[b][r*d : (r+1)*d]
+		}
+		return c.f32[b][r*d : (r+1)*d], nil
+	}
+	tmp32, tmp64 := make([]float32, d), make([]float64, d)
+	for i := range order {
+		if seen[i] || order[i] == i {
+			continue
+		}
+		a32, a64 := row(i)
+		copy(tmp32, a32)
+		copy(tmp64, a64)
+		j := i
+		for {
+			seen[j] = true
+			k := order[j]
+			d32, d64 := row(j)
+			if k == i {
+				copy(d32, tmp32)
+				copy(d64, tmp64)
+				break
+			}
+			s32, s64 := row(k)
+			copy(d32, s32)
+			copy(d64, s64)
+			j = k
+		}
+	}
+	return nil
 }
 
 // Range calls fn with consecutive runs of whole rows in order, as

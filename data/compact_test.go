@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,9 +59,17 @@ func TestCompactKeepsEveryValue(t *testing.T) {
 				t.Fatalf("%s: Gather row %d = %v, want %v %v", stage, i, g[2*k:2*k+2], want[i*3+2], want[i*3])
 			}
 		}
-		col := c.Column(1, nil, nil)
+		col := c.Column(1, 0, n, nil)
 		if len(col) != n || col[n-1] != want[(n-1)*3+1] {
 			t.Fatalf("%s: Column(1) has %d values, last %v", stage, len(col), col[n-1])
+		}
+		lo, m := compactBlock-3, compactBlock/2+5
+		col = c.Column(2, lo, m, col)
+		g = c.GatherRange(g, lo, m, []int{2, 1})
+		for k := range m {
+			if col[k] != want[(lo+k)*3+2] || g[2*k] != col[k] || g[2*k+1] != want[(lo+k)*3+1] {
+				t.Fatalf("%s: row %d: Column %v, GatherRange %v, want %v", stage, lo+k, col[k], g[2*k:2*k+2], want[(lo+k)*3:(lo+k)*3+3])
+			}
 		}
 	}
 	check("float32")
@@ -127,5 +136,38 @@ func TestReadWeightedAlignsAndWeights(t *testing.T) {
 	_, _, err = ReadWeighted(ctx, []WeightedInput{{Path: a, Factor: 1}}, ReadOptions{Where: "x > 100"}, "")
 	if err == nil || !strings.Contains(err.Error(), "no row matches") {
 		t.Fatalf("no row: %v", err)
+	}
+}
+
+func TestCompactPermute(t *testing.T) {
+	for _, wide := range []bool{false, true} {
+		c, _ := NewCompact([]string{"i", "j"})
+		n := 2*compactBlock + 11
+		for i := range n {
+			v := float64(i)
+			if wide {
+				v += 0.1
+			}
+			if err := c.Append([]float64{v, -v}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		order := rand.New(rand.NewPCG(1, 2)).Perm(n)
+		if err := c.Permute(order); err != nil {
+			t.Fatal(err)
+		}
+		for i, k := range order {
+			want := float64(k)
+			if wide {
+				want += 0.1
+			}
+			if c.At(i, 0) != want || c.At(i, 1) != -want {
+				t.Fatalf("wide %v: row %d = %v %v, want row %d's %v", wide, i, c.At(i, 0), c.At(i, 1), k, want)
+			}
+		}
+		order[0], order[1] = order[1], order[1]
+		if err := c.Permute(order); err == nil {
+			t.Fatal("a non-permutation was accepted")
+		}
 	}
 }

@@ -60,7 +60,7 @@ func (c *colStats) chooseMap(name string, rows int, r resolved, forced Kind) (Co
 	}
 	slices.Sort(folds[0])
 	slices.Sort(folds[1])
-	all := slices.Sorted(slices.Values(c.sub))
+	all := c.sorted
 
 	// Columns never negative in training get the log-based maps only (unless
 	// forced unbounded), so a generated pT or mass is never negative.

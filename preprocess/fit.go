@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
+	"sync/atomic"
 )
 
 // Fit fits the scaler on training rows: x is row-major float64, rows x
@@ -16,7 +18,7 @@ func Fit(x []float64, rows int, cols []string, opt Options) (*Scaler, error) {
 	if len(x) != rows*d {
 		return nil, fmt.Errorf("preprocess: fit: %d values for %d rows x %d columns", len(x), rows, d)
 	}
-	return FitColumns(rows, cols, StridedColumns(x, rows, d), opt)
+	return FitColumns(rows, cols, StridedColumns(x, rows, d), opt, 1)
 }
 
 // ColumnFunc returns the values of column j, one per row, in row order.
@@ -37,9 +39,11 @@ func StridedColumns(x []float64, rows, d int) ColumnFunc {
 
 // FitColumns is Fit on training data handed over a column at a time, so
 // that a caller holding the events in another form (float32, in blocks)
-// needs memory for one float64 column only. Columns are fitted
-// independently: the result is Fit's on the same values.
-func FitColumns(rows int, cols []string, column ColumnFunc, opt Options) (*Scaler, error) {
+// needs memory for one float64 column per worker only. Columns are fitted
+// independently, by workers goroutines (column must then be safe for
+// concurrent calls): the result is Fit's on the same values, whatever the
+// number of workers.
+func FitColumns(rows int, cols []string, column ColumnFunc, opt Options, workers int) (*Scaler, error) {
 	d := len(cols)
 	if d == 0 {
 		return nil, fmt.Errorf("preprocess: fit: no columns")
@@ -52,41 +56,71 @@ func FitColumns(rows int, cols []string, column ColumnFunc, opt Options) (*Scale
 		return nil, fmt.Errorf("preprocess: fit: %w", err)
 	}
 	out := make([]Column, d)
-	var buf []float64
-	for j, name := range cols {
+	errs := make([]error, d)
+	forColumns(d, workers, func(j int, buf []float64) []float64 {
 		v := column(j, buf)
-		if len(v) != rows {
-			return nil, fmt.Errorf("preprocess: fit: column %q has %d values for %d rows", name, len(v), rows)
-		}
-		buf = v
-		limit := r.maxAuto
-		if r.forced[j] == KindDiscrete {
-			limit = MaxLevels
-		} else if r.forced[j] != "" {
-			limit = 0
-		}
-		st := colStats{min: math.Inf(1), max: math.Inf(-1), limit: limit}
-		for i, x := range v {
-			if !finite(x) {
-				return nil, fmt.Errorf("preprocess: fit: row %d, column %q: value %g is not finite", i, name, x)
-			}
-			st.add(x)
-		}
-		st.quartiles(v)
-		c, err := st.column(j, name, rows, r)
+		out[j], errs[j] = fitColumn(j, cols[j], v, rows, r)
+		return v
+	})
+	// The first failing column's error, as a serial fit would report.
+	for _, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("preprocess: fit: column %q: %w", name, err)
+			return nil, err
 		}
-		if err := setMoments(&c, v, r.beta); err != nil {
-			return nil, fmt.Errorf("preprocess: fit: %w", err)
-		}
-		out[j] = c
 	}
 	s, err := newScaler(r.beta, DequantGuard, out)
 	if err != nil {
 		return nil, fmt.Errorf("preprocess: fit: %w", err)
 	}
 	return s, nil
+}
+
+// forColumns calls fn(j, buf) for j in 0..d-1 on workers goroutines, each
+// with a buffer of its own that fn may grow and return for reuse.
+func forColumns(d, workers int, fn func(j int, buf []float64) []float64) {
+	workers = max(1, min(workers, d))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []float64
+			for j := int(next.Add(1)) - 1; j < d; j = int(next.Add(1)) - 1 {
+				buf = fn(j, buf)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// fitColumn fits column j (named name) on its training values v.
+func fitColumn(j int, name string, v []float64, rows int, r resolved) (Column, error) {
+	if len(v) != rows {
+		return Column{}, fmt.Errorf("preprocess: fit: column %q has %d values for %d rows", name, len(v), rows)
+	}
+	limit := r.maxAuto
+	if r.forced[j] == KindDiscrete {
+		limit = MaxLevels
+	} else if r.forced[j] != "" {
+		limit = 0
+	}
+	st := colStats{min: math.Inf(1), max: math.Inf(-1), limit: limit}
+	for i, x := range v {
+		if !finite(x) {
+			return Column{}, fmt.Errorf("preprocess: fit: row %d, column %q: value %g is not finite", i, name, x)
+		}
+		st.add(x)
+	}
+	st.quartiles(v)
+	c, err := st.column(j, name, rows, r)
+	if err != nil {
+		return Column{}, fmt.Errorf("preprocess: fit: column %q: %w", name, err)
+	}
+	if err := setMoments(&c, v, r.beta); err != nil {
+		return Column{}, fmt.Errorf("preprocess: fit: %w", err)
+	}
+	return c, nil
 }
 
 // colStats accumulates one column's range, its TailOrder+1 smallest and
@@ -99,6 +133,7 @@ type colStats struct {
 	overflow   bool
 	q1, q2, q3 float64   // quartiles (of at most quartileRows rows)
 	sub        []float64 // those rows' values, in row order
+	sorted     []float64 // the same, sorted
 }
 
 // quartileRows bounds the rows sorted for the quartiles: evenly spaced rows
@@ -114,6 +149,7 @@ func (c *colStats) quartiles(x []float64) {
 	}
 	c.sub = slices.Clone(v)
 	slices.Sort(v)
+	c.sorted = v
 	q := func(p float64) float64 { return v[int(p*float64(len(v)-1))] }
 	c.q1, c.q2, c.q3 = q(0.25), q(0.5), q(0.75)
 }

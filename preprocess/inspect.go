@@ -46,62 +46,74 @@ func (w Warning) String() string {
 // column, the most extreme value. Non-finite values are Fit's business and
 // are skipped here.
 func Inspect(x []float64, rows int, cols []string) []Warning {
-	return InspectColumns(rows, cols, StridedColumns(x, rows, len(cols)))
+	return InspectColumns(rows, cols, StridedColumns(x, rows, len(cols)), 1)
 }
 
-// InspectColumns is Inspect on data handed over a column at a time (see
-// FitColumns).
-func InspectColumns(rows int, cols []string, column ColumnFunc) []Warning {
+// InspectColumns is Inspect on data handed over a column at a time, by
+// workers goroutines (see FitColumns); the warnings are in column order.
+func InspectColumns(rows int, cols []string, column ColumnFunc, workers int) []Warning {
+	found := make([]*Warning, len(cols))
+	forColumns(len(cols), workers, func(j int, buf []float64) []float64 {
+		x := column(j, buf)
+		if w, ok := inspectColumn(cols[j], x, rows); ok {
+			found[j] = &w
+		}
+		return x
+	})
 	var out []Warning
-	var x []float64
-	for j, name := range cols {
-		x = column(j, x)
-		// The two smallest and two largest values and the extremes' rows.
-		lo, lo2, hi, hi2 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-		loRow, hiRow, big, bigRow := -1, -1, 0.0, -1
-		for i, v := range x[:rows] {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				continue
-			}
-			if a := math.Abs(v); a > big {
-				big, bigRow = a, i
-			}
-			switch {
-			case v < lo:
-				lo2, lo, loRow = lo, v, i
-			case v < lo2:
-				lo2 = v
-			}
-			switch {
-			case v > hi:
-				hi2, hi, hiRow = hi, v, i
-			case v > hi2:
-				hi2 = v
-			}
-		}
-		if bigRow >= 0 && big > ExtremeMagnitude {
-			out = append(out, Warning{Column: name, Row: bigRow, Value: x[bigRow],
-				Msg: fmt.Sprintf("is beyond ±%g: the scaling keeps float32 precision, so the rest of the column is flattened next to it; check the input (a sentinel or overflow?)", ExtremeMagnitude)})
-			continue
-		}
-		if w, ok := spike(x[:rows]); ok {
-			w.Column = name
-			out = append(out, w)
-			continue
-		}
-		width := hi - lo
-		if rows < 3 || !(width > 0) || math.IsInf(lo2, 0) || math.IsInf(hi2, 0) {
-			continue
-		}
-		gHi, gLo := (hi-hi2)/width, (lo2-lo)/width
-		switch {
-		case gHi > DominantGap && gHi >= gLo:
-			out = append(out, Warning{Column: name, Row: hiRow, Value: hi, Msg: dominantMsg(gHi, hi2)})
-		case gLo > DominantGap:
-			out = append(out, Warning{Column: name, Row: loRow, Value: lo, Msg: dominantMsg(gLo, lo2)})
+	for _, w := range found {
+		if w != nil {
+			out = append(out, *w)
 		}
 	}
 	return out
+}
+
+// inspectColumn is Inspect's look at one column's values x.
+func inspectColumn(name string, x []float64, rows int) (Warning, bool) {
+	// The two smallest and two largest values and the extremes' rows.
+	lo, lo2, hi, hi2 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	loRow, hiRow, big, bigRow := -1, -1, 0.0, -1
+	for i, v := range x[:rows] {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		if a := math.Abs(v); a > big {
+			big, bigRow = a, i
+		}
+		switch {
+		case v < lo:
+			lo2, lo, loRow = lo, v, i
+		case v < lo2:
+			lo2 = v
+		}
+		switch {
+		case v > hi:
+			hi2, hi, hiRow = hi, v, i
+		case v > hi2:
+			hi2 = v
+		}
+	}
+	if bigRow >= 0 && big > ExtremeMagnitude {
+		return Warning{Column: name, Row: bigRow, Value: x[bigRow],
+			Msg: fmt.Sprintf("is beyond ±%g: the scaling keeps float32 precision, so the rest of the column is flattened next to it; check the input (a sentinel or overflow?)", ExtremeMagnitude)}, true
+	}
+	if w, ok := spike(x[:rows]); ok {
+		w.Column = name
+		return w, true
+	}
+	width := hi - lo
+	if rows < 3 || !(width > 0) || math.IsInf(lo2, 0) || math.IsInf(hi2, 0) {
+		return Warning{}, false
+	}
+	gHi, gLo := (hi-hi2)/width, (lo2-lo)/width
+	switch {
+	case gHi > DominantGap && gHi >= gLo:
+		return Warning{Column: name, Row: hiRow, Value: hi, Msg: dominantMsg(gHi, hi2)}, true
+	case gLo > DominantGap:
+		return Warning{Column: name, Row: loRow, Value: lo, Msg: dominantMsg(gLo, lo2)}, true
+	}
+	return Warning{}, false
 }
 
 func dominantMsg(gap, next float64) string {

@@ -24,6 +24,9 @@ type column struct {
 	w       float64 // 1-2g, width of the noise interval (discrete)
 	invStd  float64
 	ldConst float64 // per-column constant part of log|dy/ds|
+	// unbounded and positive: log(Scale), log(slopeLo), log(slopeHi),
+	// computed once rather than per value (the same bits).
+	logScale, logSlopeLo, logSlopeHi float64
 	// unbounded and positive: junctions of the linear continuations (in
 	// t), raw values and slopes there
 	tLo, tHi, rawLo, rawHi, slopeLo, slopeHi float64
@@ -258,13 +261,69 @@ func (c *column) level(v float64) int {
 // Check), it returns a *DomainError and leaves dst and logdet untouched.
 // It panics if a slice is too short.
 func (s *Scaler) ToLatent(dst []float32, x []float64, rows int, logdet []float64, rng *rand.Rand) error {
-	return toLatent(s, dst, x, rows, logdet, rng, allColumns)
+	return toLatent(s, dst, x, rows, logdet, &noise{rng: rng}, allColumns)
 }
+
+// NoisePerRow is how many uniform numbers ToLatent and Dequantize draw
+// from their rng per row: one per discrete column.
+func (s *Scaler) NoisePerRow() int {
+	n := 0
+	for i := range s.cols {
+		if s.cols[i].Kind == KindDiscrete {
+			n++
+		}
+	}
+	return n
+}
+
+// DrawNoise fills u (a multiple of NoisePerRow long) with the uniform
+// numbers ToLatent would draw from rng, in its order.
+func (s *Scaler) DrawNoise(u []float64, rng *rand.Rand) {
+	for i := range u {
+		u[i] = rng.Float64()
+	}
+}
+
+// ToLatentNoise is ToLatent with the dequantization noise given: u holds
+// NoisePerRow numbers per row, as DrawNoise draws them, so that a batch
+// split across goroutines still gives ToLatent's bits for the rng that
+// DrawNoise drew from.
+func (s *Scaler) ToLatentNoise(dst []float32, x []float64, rows int, logdet []float64, u []float64) error {
+	mustLen("u", len(u), rows*s.NoisePerRow())
+	return toLatent(s, dst, x, rows, logdet, &noise{u: u}, allColumns)
+}
+
+// DequantizeNoise is Dequantize with the noise given, as ToLatentNoise.
+func (s *Scaler) DequantizeNoise(dst []float32, x []float64, rows int, logdet []float64, u []float64) error {
+	if !s.hasDiscrete {
+		return nil
+	}
+	mustLen("u", len(u), rows*s.NoisePerRow())
+	return toLatent(s, dst, x, rows, logdet, &noise{u: u}, discreteColumns)
+}
+
+// noise hands out dequantization noise: from u in order when set, else
+// from rng.
+type noise struct {
+	rng *rand.Rand
+	u   []float64
+}
+
+func (n *noise) next() float64 {
+	if n.u != nil {
+		v := n.u[0]
+		n.u = n.u[1:]
+		return v
+	}
+	return n.rng.Float64()
+}
+
+func (n *noise) empty() bool { return n == nil || n.rng == nil && n.u == nil }
 
 // ToLatent64 is ToLatent with a float64 output, for tests and callers that
 // need the map without float32 rounding.
 func (s *Scaler) ToLatent64(dst []float64, x []float64, rows int, logdet []float64, rng *rand.Rand) error {
-	return toLatent(s, dst, x, rows, logdet, rng, allColumns)
+	return toLatent(s, dst, x, rows, logdet, &noise{rng: rng}, allColumns)
 }
 
 // ToLatentContinuous is the part of ToLatent that needs no random numbers:
@@ -283,7 +342,7 @@ func (s *Scaler) Dequantize(dst []float32, x []float64, rows int, logdet []float
 	if !s.hasDiscrete {
 		return nil
 	}
-	return toLatent(s, dst, x, rows, logdet, rng, discreteColumns)
+	return toLatent(s, dst, x, rows, logdet, &noise{rng: rng}, discreteColumns)
 }
 
 // HasDiscrete reports whether any column is discrete (needs dequantization noise).
@@ -314,7 +373,7 @@ const (
 	discreteColumns
 )
 
-func toLatent[T float32 | float64](s *Scaler, dst []T, x []float64, rows int, logdet []float64, rng *rand.Rand, set columnSet) error {
+func toLatent[T float32 | float64](s *Scaler, dst []T, x []float64, rows int, logdet []float64, rng *noise, set columnSet) error {
 	d := len(s.cols)
 	mustLen("dst", len(dst), rows*d)
 	if logdet != nil {
@@ -323,7 +382,7 @@ func toLatent[T float32 | float64](s *Scaler, dst []T, x []float64, rows int, lo
 	if err := s.Check(x, rows); err != nil {
 		return err
 	}
-	if s.hasDiscrete && rng == nil && rows > 0 && set != continuousColumns {
+	if s.hasDiscrete && rng.empty() && rows > 0 && set != continuousColumns {
 		return fmt.Errorf("preprocess: nil random generator, needed to dequantize the discrete columns")
 	}
 	for i := 0; i < rows; i++ {
@@ -336,7 +395,7 @@ func toLatent[T float32 | float64](s *Scaler, dst []T, x []float64, rows int, lo
 				if set == continuousColumns {
 					continue
 				}
-				u := s.guard + col.w*rng.Float64()
+				u := s.guard + col.w*rng.next()
 				raw, logSlope = s.edge.logit((float64(col.level(row[j]))+u)*col.a + s.edge.half)
 			} else {
 				if set == discreteColumns {

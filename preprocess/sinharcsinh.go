@@ -30,6 +30,7 @@ func (c *column) sinhArcsinhJoints() {
 	}
 	c.rawLo, c.slopeLo = at(c.tLo)
 	c.rawHi, c.slopeHi = at(c.tHi)
+	c.logScale = math.Log(c.Scale)
 	if c.Kind == KindPositive {
 		c.slopeHi /= c.Max - c.Shift // d(raw)/dx at Max; slopeLo stays d(raw)/dt
 		// Below Min raw falls by slopeLo per unit of log(x - Shift): the
@@ -42,6 +43,7 @@ func (c *column) sinhArcsinhJoints() {
 		// the upper tail's slope.
 		c.below = decayTail{s: c.slopeLo / g, lambda: min(c.slopeHi, c.slopeLo/g/2), kappa: tailKappa}
 	}
+	c.logSlopeLo, c.logSlopeHi = math.Log(c.slopeLo), math.Log(c.slopeHi)
 }
 
 // sinhArcsinh maps x of an unbounded or positive column to its raw
@@ -55,14 +57,14 @@ func (c *column) sinhArcsinhJoints() {
 // the shift, down to Shift + guard, then with a decaying tail in x.
 func (c *column) sinhArcsinh(x float64) (raw, logSlope float64) {
 	if x > c.Max {
-		return c.rawHi + c.slopeHi*(x-c.Max), math.Log(c.slopeHi)
+		return c.rawHi + c.slopeHi*(x-c.Max), c.logSlopeHi
 	}
 	if c.Kind != KindPositive {
 		if x < c.Min {
-			return c.rawLo + c.slopeLo*(x-c.Min), math.Log(c.slopeLo)
+			return c.rawLo + c.slopeLo*(x-c.Min), c.logSlopeLo
 		}
 		u := (x - c.Loc) / c.Scale
-		return math.Asinh(u), -math.Log(c.Scale) - math.Log(math.Hypot(1, u))
+		return math.Asinh(u), -c.logScale - math.Log(math.Hypot(1, u))
 	}
 	v := x - c.Shift
 	switch {
@@ -70,10 +72,10 @@ func (c *column) sinhArcsinh(x float64) (raw, logSlope float64) {
 		r, ls := c.below.rise(c.guard - v)
 		return c.rawG - r, ls
 	case x < c.Min:
-		return c.rawLo + c.slopeLo*(math.Log(v)-c.tLo), math.Log(c.slopeLo) - math.Log(v)
+		return c.rawLo + c.slopeLo*(math.Log(v)-c.tLo), c.logSlopeLo - math.Log(v)
 	}
 	u := (math.Log(v) - c.Loc) / c.Scale
-	return math.Asinh(u), -math.Log(v) - math.Log(c.Scale) - math.Log(math.Hypot(1, u))
+	return math.Asinh(u), -math.Log(v) - c.logScale - math.Log(math.Hypot(1, u))
 }
 
 // sinhArcsinhInverse is the exact inverse of sinhArcsinh.

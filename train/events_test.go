@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"hepflow/data"
@@ -14,7 +15,8 @@ import (
 // train` reads into) gives the model FitModel gives on a float64 Table of the
 // same values, bit for bit, with weights, a context column, a discrete
 // column (redrawn noise every epoch) and more events than one evaluation
-// chunk, for a single flow and an ensemble.
+// chunk, for a single flow and an ensemble; and FitModel leaves the
+// caller's table as it was.
 func TestCompactTrainsLikeTable(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const n = evalChunk + 5000
@@ -26,21 +28,22 @@ func TestCompactTrainsLikeTable(t *testing.T) {
 		x = append(x, float64(float32(rng.NormFloat64()+c)), float64(float32(rng.ExpFloat64())), float64(rng.IntN(3)), c)
 		w[i] = float64(float32(0.5 + rng.Float64()))
 	}
-	tab, err := data.New(cols, x)
+	tab, err := data.New(cols, slices.Clone(x))
 	if err != nil {
 		t.Fatal(err)
-	}
-	cmp, err := data.NewCompact(cols)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmp.Append(x); err != nil {
-		t.Fatal(err)
-	}
-	if !cmp.Float32() {
-		t.Fatal("the values are float32: want float32 storage")
 	}
 	for _, members := range []int{1, 2} {
+		// FitEvents reorders its events: a fresh copy each time.
+		cmp, err := data.NewCompact(cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmp.Append(x); err != nil {
+			t.Fatal(err)
+		}
+		if !cmp.Float32() {
+			t.Fatal("the values are float32: want float32 storage")
+		}
 		opt := ModelOptions{Spec: flow.Spec{Kind: "maf", Blocks: 2, Hidden: []int{16}, Activation: "tanh", Seed: 1},
 			Config: Config{Epochs: 2, Batch: 256, Seed: 7}, ValFraction: 0.2, Gemm: testGemm(), Workers: 2,
 			Context: []string{"c"}, Ensemble: members}
@@ -56,6 +59,9 @@ func TestCompactTrainsLikeTable(t *testing.T) {
 			math.Float64bits(float64(got.TrainNLL)) != math.Float64bits(float64(want.TrainNLL)) {
 			t.Fatalf("ensemble %d: compact NLLs (train %v, val %v) differ from the table's (%v, %v)",
 				members, got.TrainNLL, got.ValNLL, want.TrainNLL, want.ValNLL)
+		}
+		if !slices.Equal(tab.Data, x) {
+			t.Fatal("FitModel changed the caller's table")
 		}
 		probe := x[:200*4]
 		feats, ctx := make([]float64, 0, 600), make([]float64, 0, 200)

@@ -102,13 +102,16 @@ type Result struct {
 // *StoppedError (wrapped, naming the member) has Kept set when any member
 // is kept.
 func FitModel(ctx context.Context, tab *data.Table, weights []float64, opt ModelOptions) (*Result, error) {
-	return FitEvents(ctx, data.CompactOf(tab), weights, opt)
+	own := &data.Table{Columns: tab.Columns, Data: slices.Clone(tab.Data)}
+	return FitEvents(ctx, data.CompactOf(own), weights, opt)
 }
 
 // FitEvents is FitModel on events held in a Compact (see
-// data.ReadWeighted): beside them it keeps only the flow's float32 inputs
-// and a few numbers per event, so a full-size sample trains in about the
-// memory of its float32 values twice.
+// data.ReadWeighted), which it reorders (into the split's order): beside
+// them it keeps only the flow's float32 inputs and a few numbers per event,
+// so a full-size sample trains in about the memory of its float32 values
+// twice. The passes over the events before training use opt.Workers
+// goroutines.
 func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt ModelOptions) (*Result, error) {
 	rows := tab.Rows()
 	if rows < 2 {
@@ -148,8 +151,34 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 		return nil, err
 	}
 	nc := len(ctxIdx)
+	workers := max(opt.Workers, 1)
+	// The checkpoint's fingerprint and the inspection see the events in
+	// file order (the inspection's row numbers are the user's).
+	var digest string
+	if opt.Checkpoints != nil {
+		digest = dataDigest(tab, weights)
+	}
+	allRows := func(j int, buf []float64) []float64 { return tab.Column(j, 0, rows, buf) }
+	inspected := preprocess.InspectColumns(rows, tab.Columns, allRows, workers)
+	// Then the rows go into split order, training events (shuffled) first:
+	// every later pass over a split reads memory in order.
+	order := make([]int, rows)
+	copy(order, perm[nv:])
+	copy(order[nt:], perm[:nv])
+	perm = nil
+	if err := tab.Permute(order); err != nil {
+		return nil, err
+	}
+	var w []float64
+	if weights != nil {
+		w = make([]float64, rows)
+		for i, r := range order {
+			w[i] = weights[r]
+		}
+	}
+	order = nil
 	// Constant columns (after --where, in the training split) are dropped.
-	keepCols, consts := constantColumns(tab, perm[nv:], featIdx)
+	keepCols, consts := constantColumns(tab, nt, featIdx)
 	if len(keepCols) == 0 {
 		return nil, fmt.Errorf("every column has a single value in the %d training events: nothing to learn", nt)
 	}
@@ -161,33 +190,25 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 		cols[k] = tab.Columns[j]
 	}
 	dm := len(cols)
-	split := func(idx []int) events {
-		e := events{src: tab, idx: idx, feat: keepCols, ctx: ctxIdx}
-		if weights != nil {
-			e.w = make([]float64, len(idx))
-			for i, r := range idx {
-				e.w[i] = weights[r]
-			}
+	// Inspect every event, validation ones too: an absurd value there
+	// ruins the validation NLL as surely as one in training.
+	for _, w := range inspected {
+		if slices.Contains(cols, w.Column) {
+			warn(fmt.Sprintf("column %q, input event %d (counting from 1, after any --where): value %g %s", w.Column, w.Row+1, w.Value, w.Msg))
 		}
-		return e
 	}
-	evt, evv := split(perm[nv:]), split(perm[:nv])
+	evt := events{src: tab, lo: 0, n: nt, feat: keepCols, ctx: ctxIdx}
+	evv := events{src: tab, lo: nt, n: nv, feat: keepCols, ctx: ctxIdx}
+	if w != nil {
+		evt.w, evv.w = w[:nt], w[nt:]
+	}
 	ct := evt.context()
 	ctxCols, err := model.FitContext(opt.Context, ct, nt)
 	if err != nil {
 		return nil, err
 	}
-	// Inspect every event, validation ones too: an absurd value there
-	// ruins the validation NLL as surely as one in training.
-	allRows := func(j int, buf []float64) []float64 { return tab.Column(j, nil, buf) }
-	for _, w := range preprocess.InspectColumns(rows, tab.Columns, allRows) {
-		if slices.Contains(cols, w.Column) {
-			warn(fmt.Sprintf("column %q, input event %d (counting from 1, after any --where): value %g %s", w.Column, w.Row+1, w.Value, w.Msg))
-		}
-	}
-
-	trainCol := func(j int, buf []float64) []float64 { return tab.Column(keepCols[j], evt.idx, buf) }
-	scaler, err := preprocess.FitColumns(nt, cols, trainCol, opt.Preprocess)
+	trainCol := func(j int, buf []float64) []float64 { return evt.column(keepCols[j], buf) }
+	scaler, err := preprocess.FitColumns(nt, cols, trainCol, opt.Preprocess, workers)
 	if err != nil {
 		return nil, fmt.Errorf("fit feature scaling: %w", err)
 	}
@@ -197,17 +218,24 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 		C: scaleContext(ctxCols, ct, nt), Ctx: nc}
 	ct = nil
 	ldCont := make([]float64, nt)
-	err = evt.each(func(start, n int, x, _, _ []float64) error {
+	err = evt.eachParallel(workers, 0, nil, func(start, n int, x, _, _, _ []float64) error {
 		return scaler.ToLatentContinuous(tr.X[start*dm:(start+n)*dm], x, n, ldCont[start:start+n])
 	})
 	if err != nil {
 		return nil, fmt.Errorf("scale training events: %w", err)
 	}
+	// The noise is drawn in event order and applied in parallel: the bits
+	// of one sequential Dequantize with the epoch's rng.
+	perRow := scaler.NoisePerRow()
 	dequantize := func(epoch int, x []float32, ld []float64) error {
 		copy(ld, ldCont)
+		if perRow == 0 {
+			return nil
+		}
 		rng := rand.New(rand.NewPCG(opt.Config.Seed, 0xde9a0000+uint64(epoch)))
-		return evt.each(func(start, n int, xp, _, _ []float64) error {
-			return scaler.Dequantize(x[start*dm:(start+n)*dm], xp, n, ld[start:start+n], rng)
+		draw := func(u []float64) { scaler.DrawNoise(u, rng) }
+		return evt.eachParallel(workers, perRow, draw, func(start, n int, xp, _, _, u []float64) error {
+			return scaler.DequantizeNoise(x[start*dm:(start+n)*dm], xp, n, ld[start:start+n], u)
 		})
 	}
 	if err := dequantize(1, tr.X, tr.LogDet); err != nil {
@@ -219,8 +247,9 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 	// Validation events with a discrete value never seen in training have
 	// mass zero under any model with this scaling: left out and counted.
 	// So are those with a context value that is not finite.
-	var keep []int
-	err = evv.each(func(start, n int, x, c, _ []float64) error {
+	kept := make([][]int, (nv+evalChunk-1)/evalChunk)
+	err = evv.eachParallel(workers, 0, nil, func(start, n int, x, c, _, _ []float64) error {
+		var keep []int
 		for r := range n {
 			if !finiteAll(c[r*nc : (r+1)*nc]) {
 				continue
@@ -234,18 +263,21 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 			}
 			keep = append(keep, start+r)
 		}
+		kept[start/evalChunk] = keep
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	keep := slices.Concat(kept...)
 	evv = evv.subset(keep)
 	nk := evv.rows()
 	val := Dataset{X: make([]float32, nk*dm), W: evv.w, LogDet: make([]float64, nk), Rows: nk, Dim: dm, Ctx: nc}
 	cv := evv.context()
 	val.C = scaleContext(ctxCols, cv, nk)
-	err = evv.each(func(start, n int, x, _, _ []float64) error {
-		return scaler.ToLatent(val.X[start*dm:(start+n)*dm], x, n, val.LogDet[start:start+n], rng)
+	drawVal := func(u []float64) { scaler.DrawNoise(u, rng) }
+	err = evv.eachParallel(workers, perRow, drawVal, func(start, n int, x, _, _, u []float64) error {
+		return scaler.ToLatentNoise(val.X[start*dm:(start+n)*dm], x, n, val.LogDet[start:start+n], u)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("scale validation events: %w", err)
@@ -267,7 +299,7 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 		run := RunInfo{Spec: spec, Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Schedule: c.Schedule, WeightDecay: c.WeightDecay,
 			ClipNorm: c.ClipNorm, Patience: c.Patience, MaxBadSteps: c.MaxBadSteps, Seed: c.Seed, ValFraction: opt.ValFraction,
 			Preprocess: opt.Preprocess, Context: opt.Context, Workers: max(opt.Workers, 1), Gemm: gemm, Ensemble: max(opt.Ensemble, 1),
-			Columns: tab.Columns, Events: rows, Data: dataDigest(tab, weights)}
+			Columns: tab.Columns, Events: rows, Data: digest}
 		warning, err := ck.start(run)
 		if err != nil {
 			return nil, err
@@ -349,13 +381,13 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 const initRows = 2048
 
 // constantColumns splits the table's columns cols into those with more than
-// one value over the given rows (their indices) and those with a single one
+// one value over its first rows (their indices) and those with a single one
 // (Index: the position among cols).
-func constantColumns(tab *data.Compact, rows, cols []int) (keep []int, consts []model.Constant) {
+func constantColumns(tab *data.Compact, rows int, cols []int) (keep []int, consts []model.Constant) {
 	for pos, j := range cols {
-		v0 := tab.At(rows[0], j)
+		v0 := tab.At(0, j)
 		same := true
-		for _, r := range rows[1:] {
+		for r := 1; r < rows; r++ {
 			if tab.At(r, j) != v0 {
 				same = false
 				break
