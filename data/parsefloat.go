@@ -1,6 +1,7 @@
 package data
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
 )
@@ -63,14 +64,27 @@ func parseFast(b []byte) (float64, bool) {
 	exp := 0
 	if i < n && b[i] == '.' {
 		i++
-		for ; i < n && b[i]-'0' < 10; i++ {
+		for i < n && b[i]-'0' < 10 {
+			// Eight digits at a time once the mantissa has started (so
+			// that all eight count against the 19 it can hold): the
+			// 18-digit fractions of "%.18e" in two steps and two digits.
+			if mant != 0 && sig+8 <= 19 && i+8 <= n {
+				if v, ok := eightDigits(b[i:]); ok {
+					mant = mant*100000000 + v
+					sig += 8
+					digits += 8
+					exp -= 8
+					i += 8
+					continue
+				}
+			}
 			digits++
 			exp--
-			if mant == 0 && b[i] == '0' {
-				continue
+			if mant != 0 || b[i] != '0' {
+				mant = mant*10 + uint64(b[i]-'0')
+				sig++
 			}
-			mant = mant*10 + uint64(b[i]-'0')
-			sig++
+			i++
 		}
 	}
 	if digits == 0 || sig > 19 {
@@ -126,4 +140,18 @@ func parseFast(b []byte) (float64, bool) {
 		return f, true
 	}
 	return eiselLemire(mant, exp, neg)
+}
+
+// eightDigits returns the value of the eight ASCII digits b[0:8], with
+// ok == false if any of them is not a digit (Lemire's SWAR method: the
+// check and the conversion in a few word operations).
+func eightDigits(b []byte) (uint64, bool) {
+	v := binary.LittleEndian.Uint64(b)
+	if (v&0xF0F0F0F0F0F0F0F0)|(((v+0x0606060606060606)&0xF0F0F0F0F0F0F0F0)>>4) != 0x3333333333333333 {
+		return 0, false
+	}
+	v -= 0x3030303030303030
+	v = v*10 + v>>8
+	v = ((v&0x000000FF000000FF)*(100+(1000000<<32)) + (v>>16&0x000000FF000000FF)*(1+(10000<<32))) >> 32
+	return v, true
 }
