@@ -18,6 +18,7 @@ type csvParser struct {
 	hasNames bool // the names came from the file or the user (for hints)
 	maxLine  int  // the longest line accepted, line ending excluded
 	maxField int  // the longest field accepted
+	allowInf bool // ReadOptions.AllowInfinite
 }
 
 // chunkResult is what parsing one chunk gives.
@@ -192,7 +193,7 @@ func (p *csvParser) parseField(field []byte) (float64, error) {
 		field = bytes.TrimSpace(field)
 	}
 	v, ok := parseFloat(field)
-	if ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+	if ok && !math.IsNaN(v) && (p.allowInf || !math.IsInf(v, 0)) {
 		return v, nil
 	}
 	return 0, valueError(field, v, ok)

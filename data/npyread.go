@@ -173,7 +173,7 @@ func scanNPYFrom(ctx context.Context, r io.Reader, size int64, path string, opts
 					continue
 				}
 				v := dec.decode(r[j*dec.size:])
-				if math.IsNaN(v) || math.IsInf(v, 0) {
+				if math.IsNaN(v) || math.IsInf(v, 0) && !opts.AllowInfinite {
 					return &ParseError{Row: start + i + 1, Column: j + 1, Name: errName(j),
 						Err: newErr(ErrNotFinite, fmt.Sprintf("%v: %v", v, ErrNotFinite))}
 				}

@@ -131,7 +131,7 @@ func scanParquetFrom(ctx context.Context, r io.ReaderAt, size int64, opts ReadOp
 		}
 		for j, cc := range ccs {
 			if pl.slot[j] >= 0 {
-				c := &parquetColumn{kind: kinds[j]}
+				c := &parquetColumn{kind: kinds[j], allowInf: opts.AllowInfinite}
 				if err := libCall("opening a column", func() error { c.pages = cc.Pages(); return nil }); err != nil {
 					return fmt.Errorf("row group %d, column %d (%s): %w", g+1, j+1, quoteString(names[j]), err)
 				}
@@ -226,6 +226,7 @@ var errStop = errors.New("stop")
 // parquetColumn reads one column chunk's values in batches, page after
 // page, so that memory follows the batch, not the row group.
 type parquetColumn struct {
+	allowInf bool // ReadOptions.AllowInfinite
 	pages parquet.Pages
 	page  parquet.Page
 	vals  parquet.ValueReader
@@ -272,7 +273,7 @@ func (c *parquetColumn) read(dst []float64, slot, stride, m, n int) error {
 			case parquet.Double:
 				x = v.Double()
 			}
-			if math.IsNaN(x) || math.IsInf(x, 0) {
+			if math.IsNaN(x) || math.IsInf(x, 0) && !c.allowInf {
 				return &ParseError{Row: i + 1, Err: newErr(ErrNotFinite, fmt.Sprintf("%v: %v", x, ErrNotFinite))}
 			}
 			dst[i*stride+slot] = x

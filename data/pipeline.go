@@ -23,6 +23,7 @@ type csvDone struct {
 func runPipeline(ctx context.Context, ch *chunker, first []byte, skipLines int, p *csvParser, opts ReadOptions, fn func(*Table) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	p.allowInf = opts.AllowInfinite
 	workers := opts.workers()
 	inFlight := 2*workers + 2
 	slots := make(chan struct{}, inFlight) // a token per chunk between reading and use

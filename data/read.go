@@ -62,6 +62,11 @@ type ReadOptions struct {
 	// Limit, when positive, stops after this many rows (counted after Where).
 	Limit int
 
+	// AllowInfinite accepts -Inf and +Inf values (CSV text "-Inf", "+Inf",
+	// "inf"...), as in the log densities 'hepflow logprob' writes for events
+	// outside a model's support; NaN is refused all the same.
+	AllowInfinite bool
+
 	// Workers is the number of goroutines parsing text; 0 means GOMAXPROCS.
 	Workers int
 

@@ -61,7 +61,7 @@ func scanROOT(ctx context.Context, path string, opts ReadOptions, fn func(*Table
 			}
 			row := out[len(out)-len(pl.out):]
 			for j, v := range row {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
+				if math.IsNaN(v) || math.IsInf(v, 0) && !opts.AllowInfinite {
 					what := "no value: a jagged branch read by an index the event does not reach; select the events that have it with --where (e.g. 'nMuon>=2' for Muon_pt[1])"
 					if !math.IsNaN(v) {
 						what = fmt.Sprintf("value %g is not finite", v)

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"hepflow/data"
 	"hepflow/model"
@@ -19,6 +21,9 @@ const anomalyExamples = `  # a model trained on background; signal and held-out 
       --signal test.csv.gz --signal-where 'label==1' --out anomaly
 
   hepflow anomaly --model bkg.safetensors --background bkg-test.parquet --signal sig.parquet --out anomaly --json
+
+  # on a batch farm: score the shards there ('hepflow logprob --shard K/N'), then one report from them
+  hepflow anomaly --background-scores 'bkg-lp-*.npy' --signal-scores 'sig-lp-*.npy' --out anomaly
 `
 
 func runAnomaly(ctx context.Context, args []string, e *env) error {
@@ -32,6 +37,7 @@ func runAnomaly(ctx context.Context, args []string, e *env) error {
 	var c common
 	var in inputFlags
 	var modelPath, bkgPath, sigPath, sigFormat, sigWhere, weightCol, out string
+	var bkgScores, sigScores string
 	var latentEvents int
 	var seed uint64
 	fs := newFlags("anomaly", "anomaly --model MODEL --background FILE --signal FILE --out DIR [flags]", anomalyExamples, e)
@@ -44,9 +50,11 @@ func runAnomaly(ctx context.Context, args []string, e *env) error {
 	fs.StringVar(&sigFormat, "signal-format", "", "format of the signal file (default: --format)")
 	fs.StringVar(&sigWhere, "signal-where", "", "selection applied to the signal file, e.g. 'label==1'")
 	fs.StringVar(&weightCol, "weight", "", "column of per-event weights, required in both files")
-	fs.IntVar(&latentEvents, "latent-events", 50000, "latent-space check on at most this many background events (0 = all, -1 = skip the check)")
+	fs.IntVar(&latentEvents, "latent-events", 50000, "latent-space check on the first this many background events (0 = all, -1 = skip the check)")
 	fs.Uint64Var(&seed, "seed", 1, "seed of the dequantization noise of discrete columns")
 	fs.StringVar(&out, "out", "", "report folder: report.html, metrics.json and the figures")
+	fs.StringVar(&bkgScores, "background-scores", "", "instead of --model/--background/--signal: comma-separated files (globs allowed) of log densities written by 'hepflow logprob' for background events, e.g. the shards of a batch job; needs --signal-scores")
+	fs.StringVar(&sigScores, "signal-scores", "", "the same for signal events (see --background-scores)")
 	fs.String("method", "density", "density: -log p(x) of a model trained on background (this page); cathode, anode (and the references supervised, idealized): resonant anomaly detection in a signal region, see 'hepflow anomaly --method cathode --help'")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -54,8 +62,11 @@ func runAnomaly(ctx context.Context, args []string, e *env) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
+	if bkgScores != "" || sigScores != "" {
+		return anomalyFromScores(ctx, e, c, in.format, bkgScores, sigScores, out, fs)
+	}
 	if modelPath == "" || bkgPath == "" || sigPath == "" {
-		return usagef("--model, --background and --signal are required")
+		return usagef("--model, --background and --signal are required (or --background-scores and --signal-scores)")
 	}
 	if latentEvents < -1 {
 		return usagef("--latent-events %d: want -1 (skip), 0 (all) or more", latentEvents)
@@ -89,39 +100,123 @@ func runAnomaly(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	bkg, err := readModelEvents(ctx, bkgPath, bkgOpts, m, weightCol)
+	// Streamed: only the scores (and weights) of the events are kept.
+	bkg, err := streamScores(ctx, m, bkgPath, bkgOpts, weightCol, seed)
 	if err != nil {
 		return err
 	}
-	sig, err := readModelEvents(ctx, sigPath, sigOpts, m, weightCol)
+	sig, err := streamScores(ctx, m, sigPath, sigOpts, weightCol, seed)
 	if err != nil {
 		return err
 	}
+	subtitle := fmt.Sprintf("model %s; background %s (%d events) vs signal %s (%d events)",
+		filepath.Base(modelPath), filepath.Base(bkgPath), len(bkg.Scores), filepath.Base(sigPath), len(sig.Scores))
+	return writeAnomaly(ctx, e, c, out, subtitle, bkg, sig, func(b *report.Builder, h *anomalyHeadline) error {
+		if latentEvents < 0 {
+			return nil
+		}
+		// The latent check on the file's first events (all with 0): a
+		// bounded read, whatever the file's size.
+		lopts := bkgOpts
+		lopts.Limit = latentEvents
+		ref, err := readModelEvents(ctx, bkgPath, lopts, m, "")
+		if err != nil {
+			return err
+		}
+		l, err := suite.Latent(b, m, ref, 0, seed)
+		if err != nil {
+			return err
+		}
+		h.Latent = &l
+		return nil
+	})
+}
+
+// anomalyFromScores is anomaly on log densities computed beforehand (the
+// shards of 'hepflow logprob' jobs): the ROC curve and score histograms,
+// without the latent check (it needs the events).
+func anomalyFromScores(ctx context.Context, e *env, c common, format, bkgList, sigList, out string, fs *flag.FlagSet) error {
+	if bkgList == "" || sigList == "" {
+		return usagef("--background-scores and --signal-scores go together")
+	}
+	var clash []string
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "model", "background", "signal", "where", "signal-where", "signal-format", "weight", "latent-events", "seed":
+			clash = append(clash, "--"+f.Name)
+		}
+	})
+	if len(clash) > 0 {
+		return usagef("%s: not used with --background-scores/--signal-scores (the scores are computed already)", strings.Join(clash, ", "))
+	}
+	opts, err := (&inputFlags{format: format}).options(c.threads)
+	if err != nil {
+		return err
+	}
+	bkgFiles, err := scoreFiles("background-scores", bkgList)
+	if err != nil {
+		return err
+	}
+	sigFiles, err := scoreFiles("signal-scores", sigList)
+	if err != nil {
+		return err
+	}
+	if err := checkOutputDir("out", out, c.force, report.Markers(), append(bkgFiles, sigFiles...)...); err != nil {
+		return err
+	}
+	bkg, err := suite.ReadScores(ctx, bkgFiles, opts)
+	if err != nil {
+		return err
+	}
+	sig, err := suite.ReadScores(ctx, sigFiles, opts)
+	if err != nil {
+		return err
+	}
+	subtitle := fmt.Sprintf("scores of %d background events (%d files) vs %d signal events (%d files)", len(bkg.Scores), len(bkgFiles), len(sig.Scores), len(sigFiles))
+	return writeAnomaly(ctx, e, c, out, subtitle, bkg, sig, nil)
+}
+
+// scoreFiles expands a comma-separated list of files and globs; a glob
+// that matches nothing, or a missing file, is a usage error.
+func scoreFiles(flagName, list string) ([]string, error) {
+	var files []string
+	for _, item := range splitList(list) {
+		matches, err := filepath.Glob(item)
+		if err != nil {
+			return nil, usagef("--%s %s: %v", flagName, item, err)
+		}
+		if len(matches) == 0 {
+			return nil, usagef("--%s: no file matches %s", flagName, item)
+		}
+		files = append(files, matches...)
+	}
+	return files, nil
+}
+
+// writeAnomaly writes the anomaly report of scored background and signal
+// events (more sections from extra, when set) and prints its headline.
+func writeAnomaly(ctx context.Context, e *env, c common, out, subtitle string, bkg, sig suite.Scored, extra func(*report.Builder, *anomalyHeadline) error) error {
 	// Written under a temporary name, renamed into place when complete.
 	dir, err := report.CreateFolder(out, c.force)
 	if err != nil {
 		return outputError("out", out, err)
 	}
 	defer dir.Abort()
-	b, err := report.NewBuilder(dir.Path(), "hepflow anomaly",
-		fmt.Sprintf("model %s; background %s (%d events) vs signal %s (%d events)", filepath.Base(modelPath), filepath.Base(bkgPath), bkg.Rows, filepath.Base(sigPath), sig.Rows),
-		report.HistStyle{RefLabel: "background", CandLabel: "signal"})
+	b, err := report.NewBuilder(dir.Path(), "hepflow anomaly", subtitle, report.HistStyle{RefLabel: "background", CandLabel: "signal"})
 	if err != nil {
 		return err
 	}
 	h := anomalyHeadline{Report: filepath.Join(out, report.HTMLName), Metrics: filepath.Join(out, report.MetricsName)}
-	if h.AnomalySummary, err = suite.Anomaly(ctx, b, m, bkg, sig, suite.AnomalyConfig{Seed: seed}); err != nil {
+	if h.AnomalySummary, err = suite.AnomalyScores(b, bkg, sig, suite.AnomalyConfig{}); err != nil {
 		return err
 	}
-	if latentEvents >= 0 {
+	if extra != nil {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		l, err := suite.Latent(b, m, bkg, latentEvents, seed)
-		if err != nil {
+		if err := extra(b, &h); err != nil {
 			return err
 		}
-		h.Latent = &l
 	}
 	b.SetMetric("headline", h)
 	if err := commitReport(ctx, b, dir); err != nil {
@@ -153,6 +248,17 @@ type anomalyHeadline struct {
 	Metrics string `json:"metrics"`
 	suite.AnomalySummary
 	Latent *suite.LatentSummary `json:"latent,omitempty"`
+}
+
+// streamScores is suite.StreamScores with a missing weight column as a
+// usage error.
+func streamScores(ctx context.Context, m *model.Model, path string, opts data.ReadOptions, weightCol string, seed uint64) (suite.Scored, error) {
+	s, err := suite.StreamScores(ctx, m, path, opts, weightCol, seed)
+	var uc *data.UnknownColumnError
+	if weightCol != "" && errors.As(err, &uc) && uc.Name == weightCol {
+		return s, usagef("--weight: %s: %v", path, uc)
+	}
+	return s, err
 }
 
 // readModelEvents reads the model's columns (and the weight column) of a

@@ -36,6 +36,10 @@ type Options struct {
 	// Progress, when set, is called after every block with the events
 	// scored so far.
 	Progress func(events int64)
+	// Weight, when set, names a column of per-event weights that Stream
+	// reads beside the model's columns and hands to its sink (File
+	// ignores it).
+	Weight string
 }
 
 // Result sums up a run.
@@ -80,6 +84,34 @@ var errDone = errors.New("shard complete")
 // is left at out. A file with no events (or none passing Read.Where) is an
 // error wrapping data.ErrNoRows; an empty shard is not.
 func File(ctx context.Context, m *model.Model, in, out string, opt Options) (Result, error) {
+	opt.Weight = ""
+	var w *data.Writer
+	defer func() {
+		if w != nil {
+			w.Abort()
+		}
+	}()
+	res, err := Stream(ctx, m, in, opt, func() error {
+		wo := opt.Write
+		wo.AllowInfinite = true
+		var err error
+		w, err = data.Create(out, []string{Column}, wo)
+		return err
+	}, func(lp, _ []float64) error { return w.WriteRows(lp) })
+	if err != nil {
+		return res, err
+	}
+	err = w.Close()
+	w = nil
+	return res, err
+}
+
+// Stream is File with the log densities handed to sink, a noise block at a
+// time in file order (lp: one per event; weights: the Weight column's
+// values, nil without), instead of written; start, when set, is called
+// once the shard is known and before the first event is read (File
+// creates its output there). The slices are only valid during the call.
+func Stream(ctx context.Context, m *model.Model, in string, opt Options, start func() error, sink func(lp, weights []float64) error) (Result, error) {
 	var res Result
 	k := m.ContextDim()
 	if opt.Context != nil && len(opt.Context) != k {
@@ -89,6 +121,9 @@ func File(ctx context.Context, m *model.Model, in, out string, opt Options) (Res
 	ro.Columns = m.Columns()
 	if opt.Context == nil {
 		ro.Columns = append(ro.Columns[:len(ro.Columns):len(ro.Columns)], m.ContextColumns()...)
+	}
+	if opt.Weight != "" {
+		ro.Columns = append(ro.Columns[:len(ro.Columns):len(ro.Columns)], opt.Weight)
 	}
 	ro.Drop = nil
 	lo, hi := int64(0), int64(math.MaxInt64)
@@ -108,21 +143,22 @@ func File(ctx context.Context, m *model.Model, in, out string, opt Options) (Res
 		lo, hi = ShardRange(res.Total, opt.Shard, opt.Of)
 	}
 	res.First = lo
-	wo := opt.Write
-	wo.AllowInfinite = true
-	w, err := data.Create(out, []string{Column}, wo)
-	if err != nil {
-		return res, err
+	if start != nil {
+		if err := start(); err != nil {
+			return res, err
+		}
 	}
-	defer w.Abort()
 	d := m.Dim()
 	width := len(ro.Columns)
 	// One noise block of events, gathered across the reader's chunks.
 	block := make([]float64, 0, model.NoiseBlock*width)
 	lp := make([]float64, model.NoiseBlock)
-	var x, c []float64
-	if k > 0 {
+	var x, c, wts []float64
+	if k > 0 || opt.Weight != "" {
 		x, c = make([]float64, model.NoiseBlock*d), make([]float64, model.NoiseBlock*k)
+	}
+	if opt.Weight != "" {
+		wts = make([]float64, model.NoiseBlock)
 	}
 	pos := lo // the file index of the block's first event
 	flush := func() error {
@@ -130,21 +166,29 @@ func File(ctx context.Context, m *model.Model, in, out string, opt Options) (Res
 		if rows == 0 {
 			return nil
 		}
-		xs, cs := block, []float64(nil)
-		switch {
-		case opt.Context != nil && k > 0:
+		xs, cs, ws := block, []float64(nil), []float64(nil)
+		if width > d {
+			for r := range rows {
+				row := block[r*width : (r+1)*width]
+				copy(x[r*d:], row[:d])
+				if opt.Context == nil {
+					copy(c[r*k:], row[d:d+k])
+				}
+				if wts != nil {
+					wts[r] = row[width-1]
+				}
+			}
+			xs, cs = x[:rows*d], c[:rows*k]
+			if wts != nil {
+				ws = wts[:rows]
+			}
+		}
+		if opt.Context != nil && k > 0 {
 			c = c[:0]
 			for range rows {
 				c = append(c, opt.Context...)
 			}
 			cs = c
-		case k > 0:
-			for r := range rows {
-				row := block[r*width : (r+1)*width]
-				copy(x[r*d:], row[:d])
-				copy(c[r*k:], row[d:])
-			}
-			xs, cs = x[:rows*d], c[:rows*k]
 		}
 		un, err := m.LogProb(lp[:rows], xs, cs, rows, model.NoiseRand(opt.Seed, pos/model.NoiseBlock))
 		if err != nil {
@@ -161,7 +205,7 @@ func File(ctx context.Context, m *model.Model, in, out string, opt Options) (Res
 		res.Events += int64(rows)
 		pos += int64(rows)
 		block = block[:0]
-		if err := w.WriteRows(lp[:rows]); err != nil {
+		if err := sink(lp[:rows], ws); err != nil {
 			return err
 		}
 		if opt.Progress != nil {
@@ -170,7 +214,7 @@ func File(ctx context.Context, m *model.Model, in, out string, opt Options) (Res
 		return nil
 	}
 	var seen int64 // events read so far
-	err = data.Scan(ctx, in, ro, func(t *data.Table) error {
+	err := data.Scan(ctx, in, ro, func(t *data.Table) error {
 		rows := int64(t.Rows())
 		from, to := max(lo, seen), min(hi, seen+rows)
 		for r := from; r < to; r++ {
@@ -196,5 +240,5 @@ func File(ctx context.Context, m *model.Model, in, out string, opt Options) (Res
 	if seen == 0 {
 		return res, fmt.Errorf("%s: %w", in, data.ErrNoRows)
 	}
-	return res, w.Close()
+	return res, nil
 }

@@ -55,12 +55,6 @@ func Anomaly(ctx context.Context, b *report.Builder, m *model.Model, bkg, sig va
 	if bkg.Rows == 0 || sig.Rows == 0 {
 		return AnomalySummary{}, fmt.Errorf("anomaly: need events in both samples (background %d, signal %d)", bkg.Rows, sig.Rows)
 	}
-	if cfg.ROCPoints == 0 {
-		cfg.ROCPoints = 400
-	}
-	if cfg.Name == "" {
-		cfg.Name = "-log p(x)"
-	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0xa70))
 	sb, ob, err := Scores(m, bkg.Data, bkg.Rows, rng)
 	if err != nil {
@@ -73,13 +67,40 @@ func Anomaly(ctx context.Context, b *report.Builder, m *model.Model, bkg, sig va
 	if err != nil {
 		return AnomalySummary{}, fmt.Errorf("signal: %w", err)
 	}
+	return AnomalyScores(b, Scored{Scores: sb, Weights: bkg.Weights, Outside: ob}, Scored{Scores: ss, Weights: sig.Weights, Outside: osig}, cfg)
+}
+
+// Scored are the anomaly scores -log p(x) of one sample's events (+Inf
+// outside the model's support), with their weights (nil: 1).
+type Scored struct {
+	Scores  []float64
+	Weights []float64
+	// Outside counts the events outside the support (the +Inf scores).
+	Outside int
+}
+
+// AnomalyScores is Anomaly on scores computed beforehand (by streaming a
+// file through the model, or read from the outputs of sharded 'hepflow
+// logprob' runs): the ROC curve and the score histograms of signal
+// against background. Only cfg.ROCPoints and cfg.Name are used.
+func AnomalyScores(b *report.Builder, bkg, sig Scored, cfg AnomalyConfig) (AnomalySummary, error) {
+	if len(bkg.Scores) == 0 || len(sig.Scores) == 0 {
+		return AnomalySummary{}, fmt.Errorf("anomaly: need events in both samples (background %d, signal %d)", len(bkg.Scores), len(sig.Scores))
+	}
+	if cfg.ROCPoints == 0 {
+		cfg.ROCPoints = 400
+	}
+	if cfg.Name == "" {
+		cfg.Name = "-log p(x)"
+	}
+	ss, sb := sig.Scores, bkg.Scores
 	fin, capped := finiteScores(ss, sb)
 	roc, err := validate.ROC(fin[0], sig.Weights, fin[1], bkg.Weights, cfg.ROCPoints)
 	if err != nil {
 		return AnomalySummary{}, err
 	}
-	s := AnomalySummary{AUC: roc.AUC, AtFPR: roc.AtFPR, NSignal: sig.Rows, NBackground: bkg.Rows,
-		OutsideSignal: osig, OutsideBackground: ob, ScoreCap: capped}
+	s := AnomalySummary{AUC: roc.AUC, AtFPR: roc.AtFPR, NSignal: len(ss), NBackground: len(sb),
+		OutsideSignal: sig.Outside, OutsideBackground: bkg.Outside, ScoreCap: capped}
 	b.SetMetric("anomaly", s)
 	if err := b.AddROC("anomaly score "+cfg.Name, []report.NamedROC{{Name: cfg.Name, Curve: roc}}); err != nil {
 		return s, err
