@@ -28,3 +28,8 @@ hepflow sample --model "$MODEL" -n "$N" --seed "$SEED" --shard "$K/$SHARDS" \
 # file from many jobs instead, use: hepflow logprob --data big.parquet --shard K/N
 hepflow logprob --model "${SCORE_MODEL:-$MODEL}" --data "$OUT/gen-$K.parquet" \
     --threads "$SLURM_CPUS_PER_TASK" --out "$OUT/logp-$K.parquet"
+
+# Once every task is done (e.g. sbatch --dependency=afterok:JOBID), one
+# anomaly report from all the shards' densities, without the events:
+#   hepflow anomaly --background-scores "$OUT/logp-*.parquet" \
+#       --signal-scores "sig/logp-*.parquet" --out anomaly
