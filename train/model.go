@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 
 	"hepflow/data"
@@ -285,6 +286,13 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 	res.ValUnseenLevel = nv - nk
 	log.Info("events scaled", "train", nt, "validation", nk, "features", dm, "context", nc,
 		"stored_as", map[bool]string{true: "float32", false: "float64"}[tab.Float32()], "stored_mib", tab.Bytes()>>20)
+	if tab.Bytes() >= bigSample {
+		// The passes above left a few hundred MB of scratch (column
+		// copies, chunk buffers) that the collector, its goal twice the
+		// live heap, would keep until the heap doubled: hand it back
+		// before the hours of training, which allocate almost nothing.
+		debug.FreeOSMemory()
+	}
 
 	spec := opt.Spec
 	spec.Dim, spec.Context = dm, nc
@@ -376,6 +384,10 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 	}
 	return res, fitErr
 }
+
+// bigSample is the size of a sample (bytes of values) from which FitEvents
+// returns its scratch memory to the system before training.
+const bigSample = 256 << 20
 
 // initRows is how many training events initialise ActNorm layers.
 const initRows = 2048
