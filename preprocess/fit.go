@@ -96,6 +96,18 @@ func forColumns(d, workers int, fn func(j int, buf []float64) []float64) {
 
 // fitColumn fits column j (named name) on its training values v.
 func fitColumn(j int, name string, v []float64, rows int, r resolved) (Column, error) {
+	c, err := fitColumnMap(j, name, v, rows, r)
+	if err != nil {
+		return Column{}, err
+	}
+	if err := setMoments(&c, v, r.beta); err != nil {
+		return Column{}, fmt.Errorf("preprocess: fit: %w", err)
+	}
+	return c, nil
+}
+
+// fitColumnMap is fitColumn without the moments (Mean and Std unset).
+func fitColumnMap(j int, name string, v []float64, rows int, r resolved) (Column, error) {
 	if len(v) != rows {
 		return Column{}, fmt.Errorf("preprocess: fit: column %q has %d values for %d rows", name, len(v), rows)
 	}
@@ -116,9 +128,6 @@ func fitColumn(j int, name string, v []float64, rows int, r resolved) (Column, e
 	c, err := st.column(j, name, rows, r)
 	if err != nil {
 		return Column{}, fmt.Errorf("preprocess: fit: column %q: %w", name, err)
-	}
-	if err := setMoments(&c, v, r.beta); err != nil {
-		return Column{}, fmt.Errorf("preprocess: fit: %w", err)
 	}
 	return c, nil
 }

@@ -208,22 +208,17 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 	if err != nil {
 		return nil, err
 	}
-	trainCol := func(j int, buf []float64) []float64 { return evt.column(keepCols[j], buf) }
-	scaler, err := preprocess.FitColumns(nt, cols, trainCol, opt.Preprocess, workers)
-	if err != nil {
-		return nil, fmt.Errorf("fit feature scaling: %w", err)
-	}
-	// The training set: continuous columns mapped once, the dequantization
-	// noise of discrete columns redrawn every epoch from (seed, epoch).
+	// The training set: the scaling fitted and the continuous columns
+	// mapped in one go, the dequantization noise of discrete columns
+	// redrawn every epoch from (seed, epoch).
 	tr := Dataset{X: make([]float32, nt*dm), W: evt.w, LogDet: make([]float64, nt), Rows: nt, Dim: dm,
 		C: scaleContext(ctxCols, ct, nt), Ctx: nc}
 	ct = nil
 	ldCont := make([]float64, nt)
-	err = evt.eachParallel(workers, 0, nil, func(start, n int, x, _, _, _ []float64) error {
-		return scaler.ToLatentContinuous(tr.X[start*dm:(start+n)*dm], x, n, ldCont[start:start+n])
-	})
+	trainCol := func(j int, buf []float64) []float64 { return evt.column(keepCols[j], buf) }
+	scaler, err := preprocess.FitTransform(nt, cols, trainCol, opt.Preprocess, workers, tr.X, ldCont)
 	if err != nil {
-		return nil, fmt.Errorf("scale training events: %w", err)
+		return nil, fmt.Errorf("fit feature scaling: %w", err)
 	}
 	// The noise is drawn in event order and applied in parallel: the bits
 	// of one sequential Dequantize with the epoch's rng.
