@@ -165,7 +165,7 @@ func TestCompactPermute(t *testing.T) {
 				t.Fatalf("wide %v: row %d = %v %v, want row %d's %v", wide, i, c.At(i, 0), c.At(i, 1), k, want)
 			}
 		}
-		order[0], order[1] = order[1], order[1]
+		order[0] = order[1] // row order[1] twice: not a permutation
 		if err := c.Permute(order); err == nil {
 			t.Fatal("a non-permutation was accepted")
 		}

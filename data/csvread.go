@@ -35,9 +35,12 @@ func scanCSV(ctx context.Context, path string, format Format, opts ReadOptions, 
 // which only sizes buffers; path only tells CSV from TSV. opts.Limits must
 // be resolved.
 func scanCSVFrom(ctx context.Context, r io.Reader, size int64, path string, format Format, opts ReadOptions, fn func(*Table) error, start startFunc) error {
-	src, gzipped, err := openText(r, size)
+	src, gzipped, err := openText(r, size, opts.workers())
 	if err != nil {
 		return err
+	}
+	if zr, ok := src.(*parallelGunzip); ok {
+		defer zr.Close() // stops its goroutines
 	}
 	ch := &chunker{r: src, maxLine: opts.Limits.MaxLineBytes}
 	if !gzipped && size >= 0 && size < chunkSize {
@@ -57,8 +60,20 @@ func scanCSVFrom(ctx context.Context, r io.Reader, size int64, path string, form
 
 // openText returns the stream's text, decompressing it when it starts with
 // the gzip magic bytes, whatever the file's name, and whether it does.
-// size (-1: unknown) sizes the read buffer.
-func openText(r io.Reader, size int64) (io.Reader, bool, error) {
+// size (-1: unknown) sizes the read buffer. A large gzip'd regular file is
+// decompressed by up to workers goroutines, member by member (see
+// parallelGunzip), which must then be closed.
+func openText(r io.Reader, size int64, workers int) (io.Reader, bool, error) {
+	if f, ok := r.(*os.File); ok && size >= pgzMinSize && workers > 1 {
+		// size is set for regular files only, which support ReadAt.
+		if off, err := f.Seek(0, io.SeekCurrent); err == nil && isGzipAt(f, off) {
+			zr, err := newParallelGunzip(io.NewSectionReader(f, off, size-off), size-off, newPgzConfig(workers))
+			if err != nil {
+				return nil, true, readError(err, 0)
+			}
+			return zr, true, nil
+		}
+	}
 	bufSize := 1 << 20
 	if size >= 0 && size < int64(bufSize) {
 		bufSize = max(int(size), 16)
@@ -73,6 +88,13 @@ func openText(r io.Reader, size int64) (io.Reader, bool, error) {
 		return nil, true, readError(err, 0)
 	}
 	return zr, true, nil
+}
+
+// isGzipAt reports whether the gzip magic bytes are at offset off of ra.
+func isGzipAt(ra io.ReaderAt, off int64) bool {
+	var magic [2]byte
+	n, _ := ra.ReadAt(magic[:], off)
+	return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b
 }
 
 // readError describes an error from reading or decompressing, at the given

@@ -67,7 +67,8 @@ type ReadOptions struct {
 	// outside a model's support; NaN is refused all the same.
 	AllowInfinite bool
 
-	// Workers is the number of goroutines parsing text; 0 means GOMAXPROCS.
+	// Workers is the number of goroutines parsing text, and decompressing
+	// a large multi-member .gz file member by member; 0 means GOMAXPROCS.
 	Workers int
 
 	// Limits bound line and field lengths and the column count; the zero
