@@ -227,12 +227,12 @@ var errStop = errors.New("stop")
 // page, so that memory follows the batch, not the row group.
 type parquetColumn struct {
 	allowInf bool // ReadOptions.AllowInfinite
-	pages parquet.Pages
-	page  parquet.Page
-	vals  parquet.ValueReader
-	buf   []parquet.Value
-	kind  parquet.Kind
-	row   int // values read so far in the row group
+	pages    parquet.Pages
+	page     parquet.Page
+	vals     parquet.ValueReader
+	buf      []parquet.Value
+	kind     parquet.Kind
+	row      int // values read so far in the row group
 }
 
 // read fills dst[i*stride+slot] for the next m rows of a row group of n.

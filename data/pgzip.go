@@ -63,12 +63,13 @@ const (
 
 // pgzConfig sizes a parallelGunzip.
 type pgzConfig struct {
-	workers      int   // decodes running at a time
-	inFlight     int   // decodes started and not yet read to their end or dropped
-	chunk        int   // size of an output piece
-	memberPieces int   // pieces one decode may have ahead of the reader
-	budgetPieces int   // pieces shared by the speculative decodes but the next
-	window       int64 // how far ahead of the head candidates are looked for
+	workers      int      // decodes running at a time
+	inFlight     int      // decodes started and not yet read to their end or dropped
+	chunk        int      // size of an output piece
+	memberPieces int      // pieces one decode may have ahead of the reader
+	budgetPieces int      // pieces shared by the speculative decodes but the next
+	window       int64    // how far ahead of the head candidates are looked for
+	isal         *isalLib // decodes the members' deflate data when set (see isal.go)
 }
 
 // newPgzConfig returns the sizes for the given number of decoding
@@ -83,6 +84,7 @@ func newPgzConfig(workers int) pgzConfig {
 		memberPieces: pgzMemberBuf / pgzChunk,
 		budgetPieces: pgzBudget / pgzChunk,
 		window:       pgzWindow,
+		isal:         loadISAL(),
 	}
 }
 
@@ -111,8 +113,9 @@ type pgzJob struct {
 // memberDecoder decodes one member at a time; each decoding goroutine keeps
 // one, so that buffers and tables are reused from member to member.
 type memberDecoder struct {
-	br *bufio.Reader
-	zr *gzip.Reader
+	br  *bufio.Reader
+	zr  *gzip.Reader
+	src memberSource // ISA-L or Go, see isal.go
 }
 
 // open starts decoding the member at start, reading its header.
@@ -419,19 +422,17 @@ func (z *parallelGunzip) decode(d *memberDecoder, j *pgzJob) {
 	if !z.grant(j) || !z.acquire(j) {
 		return
 	}
-	sr, err := d.open(z.ra, j.start, z.size)
-	if err != nil {
+	if err := d.begin(z.ra, j.start, z.size, z.cfg.isal); err != nil {
 		z.release()
 		z.send(j, pgzPiece{err: err})
 		return
 	}
 	for {
 		buf := z.buffer()
-		n, err := readFull(d.zr, buf)
+		n, err := readFull(readerFunc(d.read), buf)
 		p := pgzPiece{buf: buf[:n], err: err}
 		if err == io.EOF {
-			pos, _ := sr.Seek(0, io.SeekCurrent)
-			p.end = j.start + pos - int64(d.br.Buffered())
+			p.end = j.start + d.end()
 		}
 		z.release()
 		if !z.send(j, p) || err != nil || !z.grant(j) || !z.acquire(j) {
@@ -439,6 +440,11 @@ func (z *parallelGunzip) decode(d *memberDecoder, j *pgzJob) {
 		}
 	}
 }
+
+// readerFunc is a function as an io.Reader.
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
 // readFull reads into buf until it is full or r fails.
 func readFull(r io.Reader, buf []byte) (int, error) {

@@ -113,6 +113,9 @@ var testConfigs = map[string]pgzConfig{
 	"default":   newPgzConfig(4),
 	"nowindow":  {workers: 2, inFlight: 4, chunk: 64 << 10, memberPieces: 16, budgetPieces: 16, window: 5},
 	"oneworker": {workers: 1, inFlight: 2, chunk: 16 << 10, memberPieces: 4, budgetPieces: 0, window: 1 << 20},
+	// ISA-L where it is installed (as "default" is then too), with tiny
+	// pieces; Go's decoder elsewhere.
+	"isal-small": {workers: 3, inFlight: 6, chunk: 3 << 10, memberPieces: 4, budgetPieces: 3, window: 1 << 20, isal: loadISAL()},
 }
 
 // checkSame checks that every configuration yields what the sequential
