@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -14,6 +15,9 @@ import (
 func isalOrSkip(t *testing.T) *isalLib {
 	t.Helper()
 	lib := loadISAL()
+	if lib == nil && os.Getenv("HEPFLOW_REQUIRE_ISAL") == "1" {
+		t.Fatal("HEPFLOW_REQUIRE_ISAL=1 but ISA-L (libisal.so.2) did not load")
+	}
 	if lib == nil {
 		t.Skip("ISA-L (libisal.so.2) not installed, or HEPFLOW_ISAL=0: Go's decoder is used")
 	}

@@ -66,4 +66,22 @@ func TestNoiseGivenEqualsRNG(t *testing.T) {
 		}
 	}
 	same("DequantizeNoise", got, want, gotLD, wantLD)
+
+	// DequantizeLevels from the discrete columns alone.
+	disc := s.DiscreteColumns()
+	v := make([]float64, 0, rows*len(disc))
+	for i := range rows {
+		for _, j := range disc {
+			v = append(v, x[i*d+j])
+		}
+	}
+	got, gotLD = append([]float32(nil), base...), append([]float64(nil), baseLD...)
+	if err := s.DequantizeLevels(got, v, rows, gotLD, u); err != nil {
+		t.Fatal(err)
+	}
+	same("DequantizeLevels", got, want, gotLD, wantLD)
+	v[3] = 0.5 // not a b-tag level
+	if err := s.DequantizeLevels(got, v, rows, gotLD, u); err == nil {
+		t.Fatal("an unseen level was accepted")
+	}
 }

@@ -223,6 +223,13 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 	// The noise is drawn in event order and applied in parallel: the bits
 	// of one sequential Dequantize with the epoch's rng.
 	perRow := scaler.NoisePerRow()
+	// The redraw reads the discrete columns only.
+	evd := evt
+	evd.feat = nil
+	for _, j := range scaler.DiscreteColumns() {
+		evd.feat = append(evd.feat, keepCols[j])
+	}
+	evd.ctx = nil
 	dequantize := func(epoch int, x []float32, ld []float64) error {
 		copy(ld, ldCont)
 		if perRow == 0 {
@@ -230,8 +237,8 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 		}
 		rng := rand.New(rand.NewPCG(opt.Config.Seed, 0xde9a0000+uint64(epoch)))
 		draw := func(u []float64) { scaler.DrawNoise(u, rng) }
-		return evt.eachParallel(workers, perRow, draw, func(start, n int, xp, _, _, u []float64) error {
-			return scaler.DequantizeNoise(x[start*dm:(start+n)*dm], xp, n, ld[start:start+n], u)
+		return evd.eachParallel(workers, perRow, draw, func(start, n int, levels, _, _, u []float64) error {
+			return scaler.DequantizeLevels(x[start*dm:(start+n)*dm], levels, n, ld[start:start+n], u)
 		})
 	}
 	if err := dequantize(1, tr.X, tr.LogDet); err != nil {
