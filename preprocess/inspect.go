@@ -46,72 +46,105 @@ func (w Warning) String() string {
 // column, the most extreme value. Non-finite values are Fit's business and
 // are skipped here.
 func Inspect(x []float64, rows int, cols []string) []Warning {
-	return InspectColumns(rows, cols, StridedColumns(x, rows, len(cols)), 1)
+	in := NewInspector(rows, cols)
+	in.Add(x)
+	return in.Warnings(StridedColumns(x, rows, len(cols)))
 }
 
-// InspectColumns is Inspect on data handed over a column at a time, by
-// workers goroutines (see FitColumns); the warnings are in column order.
-func InspectColumns(rows int, cols []string, column ColumnFunc, workers int) []Warning {
-	found := make([]*Warning, len(cols))
-	forColumns(len(cols), workers, func(j int, buf []float64) []float64 {
-		x := column(j, buf)
-		if w, ok := inspectColumn(cols[j], x, rows); ok {
-			found[j] = &w
+// Inspector is Inspect on rows handed over in order, a chunk at a time: one
+// pass over the events, whatever their number of columns.
+type Inspector struct {
+	cols []string
+	rows int // the rows there will be
+	seen int // the rows added so far
+	step int // every step-th row goes into the spike subsample
+	st   []inspectStats
+}
+
+// inspectStats is what Inspect keeps of one column.
+type inspectStats struct {
+	lo, lo2, hi, hi2     float64
+	loRow, hiRow, bigRow int
+	big, bigVal          float64   // the largest |value|, and the value
+	sub                  []float64 // finite values of every step-th row
+}
+
+// NewInspector starts inspecting rows rows of the named columns.
+func NewInspector(rows int, cols []string) *Inspector {
+	in := &Inspector{cols: cols, rows: rows, step: max(1, rows/chooseRows), st: make([]inspectStats, len(cols))}
+	for j := range in.st {
+		in.st[j] = inspectStats{lo: math.Inf(1), lo2: math.Inf(1), hi: math.Inf(-1), hi2: math.Inf(-1), loRow: -1, hiRow: -1, bigRow: -1}
+	}
+	return in
+}
+
+// Add inspects the next rows (row-major, whole rows).
+func (in *Inspector) Add(x []float64) {
+	d := len(in.cols)
+	for r := 0; r+d <= len(x); r += d {
+		i := in.seen
+		in.seen++
+		sample := i%in.step == 0
+		for j, v := range x[r : r+d] {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			c := &in.st[j]
+			if a := math.Abs(v); a > c.big {
+				c.big, c.bigVal, c.bigRow = a, v, i
+			}
+			switch {
+			case v < c.lo:
+				c.lo2, c.lo, c.loRow = c.lo, v, i
+			case v < c.lo2:
+				c.lo2 = v
+			}
+			switch {
+			case v > c.hi:
+				c.hi2, c.hi, c.hiRow = c.hi, v, i
+			case v > c.hi2:
+				c.hi2 = v
+			}
+			if sample {
+				c.sub = append(c.sub, v)
+			}
 		}
-		return x
-	})
+	}
+}
+
+// Warnings are the findings, in column order. column gives a column's
+// values again; it is asked only for a column with a point mass, to name
+// the first event on it.
+func (in *Inspector) Warnings(column ColumnFunc) []Warning {
 	var out []Warning
-	for _, w := range found {
-		if w != nil {
-			out = append(out, *w)
+	for j, name := range in.cols {
+		if w, ok := in.st[j].warning(name, in.rows, func() []float64 { return column(j, nil) }); ok {
+			out = append(out, w)
 		}
 	}
 	return out
 }
 
-// inspectColumn is Inspect's look at one column's values x.
-func inspectColumn(name string, x []float64, rows int) (Warning, bool) {
-	// The two smallest and two largest values and the extremes' rows.
-	lo, lo2, hi, hi2 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
-	loRow, hiRow, big, bigRow := -1, -1, 0.0, -1
-	for i, v := range x[:rows] {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			continue
-		}
-		if a := math.Abs(v); a > big {
-			big, bigRow = a, i
-		}
-		switch {
-		case v < lo:
-			lo2, lo, loRow = lo, v, i
-		case v < lo2:
-			lo2 = v
-		}
-		switch {
-		case v > hi:
-			hi2, hi, hiRow = hi, v, i
-		case v > hi2:
-			hi2 = v
-		}
-	}
-	if bigRow >= 0 && big > ExtremeMagnitude {
-		return Warning{Column: name, Row: bigRow, Value: x[bigRow],
+// warning is the column's warning, if it has one.
+func (c *inspectStats) warning(name string, rows int, values func() []float64) (Warning, bool) {
+	if c.bigRow >= 0 && c.big > ExtremeMagnitude {
+		return Warning{Column: name, Row: c.bigRow, Value: c.bigVal,
 			Msg: fmt.Sprintf("is beyond ±%g: the scaling keeps float32 precision, so the rest of the column is flattened next to it; check the input (a sentinel or overflow?)", ExtremeMagnitude)}, true
 	}
-	if w, ok := spike(x[:rows]); ok {
+	if w, ok := spike(c.sub, values); ok {
 		w.Column = name
 		return w, true
 	}
-	width := hi - lo
-	if rows < 3 || !(width > 0) || math.IsInf(lo2, 0) || math.IsInf(hi2, 0) {
+	width := c.hi - c.lo
+	if rows < 3 || !(width > 0) || math.IsInf(c.lo2, 0) || math.IsInf(c.hi2, 0) {
 		return Warning{}, false
 	}
-	gHi, gLo := (hi-hi2)/width, (lo2-lo)/width
+	gHi, gLo := (c.hi-c.hi2)/width, (c.lo2-c.lo)/width
 	switch {
 	case gHi > DominantGap && gHi >= gLo:
-		return Warning{Column: name, Row: hiRow, Value: hi, Msg: dominantMsg(gHi, hi2)}, true
+		return Warning{Column: name, Row: c.hiRow, Value: c.hi, Msg: dominantMsg(gHi, c.hi2)}, true
 	case gLo > DominantGap:
-		return Warning{Column: name, Row: loRow, Value: lo, Msg: dominantMsg(gLo, lo2)}, true
+		return Warning{Column: name, Row: c.loRow, Value: c.lo, Msg: dominantMsg(gLo, c.lo2)}, true
 	}
 	return Warning{}, false
 }
@@ -120,17 +153,11 @@ func dominantMsg(gap, next float64) string {
 	return fmt.Sprintf("alone spans %.0f%% of the column's range (the next value is %g): the other events are squeezed into the rest; check for an outlier or transform the column", 100*gap, next)
 }
 
-// spike looks for a point mass in a column's values x on evenly spaced
-// rows (at most chooseRows of them).
-func spike(x []float64) (Warning, bool) {
-	rows := len(x)
-	step := max(1, rows/chooseRows)
-	v := make([]float64, 0, rows/step+1)
-	for i := 0; i < rows; i += step {
-		if f := x[i]; !math.IsNaN(f) && !math.IsInf(f, 0) {
-			v = append(v, f)
-		}
-	}
+// spike looks for a point mass in a column from its finite values on
+// evenly spaced rows (at most chooseRows of them, sorted here); values
+// gives the whole column, to find the first event on the mass.
+func spike(sub []float64, values func() []float64) (Warning, bool) {
+	v := sub
 	slices.Sort(v)
 	distinct, run, best, at := 0, 0, 0, 0.0
 	for i := range v {
@@ -146,7 +173,7 @@ func spike(x []float64) (Warning, bool) {
 		return Warning{}, false
 	}
 	row := 0
-	for i, f := range x {
+	for i, f := range values() {
 		if f == at {
 			row = i
 			break

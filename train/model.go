@@ -159,8 +159,9 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 	if opt.Checkpoints != nil {
 		digest = dataDigest(tab, weights)
 	}
-	allRows := func(j int, buf []float64) []float64 { return tab.Column(j, 0, rows, buf) }
-	inspected := preprocess.InspectColumns(rows, tab.Columns, allRows, workers)
+	ins := preprocess.NewInspector(rows, tab.Columns)
+	_ = tab.Range(func(x []float64) error { ins.Add(x); return nil })
+	inspected := ins.Warnings(func(j int, buf []float64) []float64 { return tab.Column(j, 0, rows, buf) })
 	// Then the rows go into split order, training events (shuffled) first:
 	// every later pass over a split reads memory in order.
 	order := make([]int, rows)
