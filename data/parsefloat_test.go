@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -154,6 +155,12 @@ func TestParseFloatHiggsForm(t *testing.T) {
 		checkSameAsStrconv(t, s)
 		if _, ok := parseFast([]byte(s)); !ok {
 			slow++
+		}
+		// The straight-line path takes every two-digit exponent.
+		if e := s[len(s)-3:]; (e[0] == '-' || e[0] == '+') && len(strings.TrimPrefix(s, "-")) == 24 {
+			if got, ok := parseE18([]byte(s)); !ok || got != v {
+				t.Fatalf("%q: parseE18 gave %v, %v", s, got, ok)
+			}
 		}
 	}
 	if slow > n/1000 {

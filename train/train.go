@@ -307,6 +307,10 @@ func Fit(ctx context.Context, f *flow.Flow, tr, val Dataset, cfg Config) (Summar
 		// without ever beating it has nothing worth keeping (Kept is false).
 		st.initVal = float64(v)
 	}
+	if cfg.Logger != nil {
+		// Where the run starts from, and when the first step is taken.
+		cfg.Logger.Info("training starts", "val_nll", st.initVal, "train_events", tr.Rows, "val_events", val.Rows, "batch", batch, "steps_per_epoch", stepsPerEpoch)
+	}
 	sum := &st.sum
 	elapsed := func() float64 { return prior + time.Since(start).Seconds() }
 	var stop *StoppedError
