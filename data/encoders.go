@@ -17,9 +17,10 @@ import (
 // parquetEncoder writes float64 columns in the table's order, required (no
 // nulls), Snappy-compressed: the layout pandas and pyarrow read directly.
 type parquetEncoder struct {
-	w    *parquet.GenericWriter[any]
-	ncol int
-	rows []parquet.Row
+	w     *parquet.GenericWriter[any]
+	ncol  int
+	vals  []parquet.Value
+	group int // rows in the current row group
 }
 
 // orderedGroup keeps the columns in the table's order; parquet.Group alone
@@ -67,26 +68,33 @@ func newParquetEncoder(f io.Writer, columns []string) (*parquetEncoder, error) {
 	return &parquetEncoder{w: w, ncol: len(columns)}, nil
 }
 
+// writeRows hands the values to the column writers a column at a time,
+// ending a row group every parquetRowGroupRows rows: the row-based
+// WriteRows spent more time splitting rows into columns than compressing
+// them.
 func (e *parquetEncoder) writeRows(data []float64) error {
 	const batch = 4096
 	d := e.ncol
-	for start := 0; start < len(data); start += batch * d {
-		end := min(len(data), start+batch*d)
-		n := (end - start) / d
-		if cap(e.rows) < n {
-			e.rows = make([]parquet.Row, n)
-			for i := range e.rows {
-				e.rows[i] = make(parquet.Row, d)
+	for len(data) > 0 {
+		n := min(len(data)/d, batch, parquetRowGroupRows-e.group)
+		if cap(e.vals) < n {
+			e.vals = make([]parquet.Value, n)
+		}
+		vals := e.vals[:n]
+		for j, cw := range e.w.ColumnWriters() {
+			for i := range vals {
+				vals[i] = parquet.DoubleValue(data[i*d+j]).Level(0, 0, j)
+			}
+			if _, err := cw.WriteRowValues(vals); err != nil {
+				return err
 			}
 		}
-		rows := e.rows[:n]
-		for i := range rows {
-			for j := range d {
-				rows[i][j] = parquet.DoubleValue(data[start+i*d+j]).Level(0, 0, j)
+		data = data[n*d:]
+		if e.group += n; e.group == parquetRowGroupRows {
+			if err := e.w.Flush(); err != nil {
+				return err
 			}
-		}
-		if _, err := e.w.WriteRows(rows); err != nil {
-			return err
+			e.group = 0
 		}
 	}
 	return nil
