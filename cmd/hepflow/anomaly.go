@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"hepflow/model"
 	"hepflow/report"
 	"hepflow/validate"
+	"hepflow/workflow/score"
 	"hepflow/workflow/suite"
 )
 
@@ -22,8 +24,9 @@ const anomalyExamples = `  # a model trained on background; signal and held-out 
 
   hepflow anomaly --model bkg.safetensors --background bkg-test.parquet --signal sig.parquet --out anomaly --json
 
-  # on a batch farm: score the shards there ('hepflow logprob --shard K/N'), then one report from them
-  hepflow anomaly --background-scores 'bkg-lp-*.npy' --signal-scores 'sig-lp-*.npy' --out anomaly
+  # on a batch farm: job K of 100 scores its part of both files, then one report from all the parts
+  hepflow anomaly --model bkg.safetensors --background bkg.parquet --signal sig.parquet --shard K/100 --out scores
+  hepflow anomaly --background-scores 'scores/background-lp-*' --signal-scores 'scores/signal-lp-*' --out anomaly
 `
 
 func runAnomaly(ctx context.Context, args []string, e *env) error {
@@ -37,7 +40,7 @@ func runAnomaly(ctx context.Context, args []string, e *env) error {
 	var c common
 	var in inputFlags
 	var modelPath, bkgPath, sigPath, sigFormat, sigWhere, weightCol, out string
-	var bkgScores, sigScores string
+	var bkgScores, sigScores, shard string
 	var latentEvents int
 	var seed uint64
 	fs := newFlags("anomaly", "anomaly --model MODEL --background FILE --signal FILE --out DIR [flags]", anomalyExamples, e)
@@ -55,6 +58,7 @@ func runAnomaly(ctx context.Context, args []string, e *env) error {
 	fs.StringVar(&out, "out", "", "report folder: report.html, metrics.json and the figures")
 	fs.StringVar(&bkgScores, "background-scores", "", "instead of --model/--background/--signal: comma-separated files (globs allowed) of log densities written by 'hepflow logprob' for background events, e.g. the shards of a batch job; needs --signal-scores")
 	fs.StringVar(&sigScores, "signal-scores", "", "the same for signal events (see --background-scores)")
+	fs.StringVar(&shard, "shard", "", "K/N: score only the K-th of N parts of --background and --signal (whole blocks of 65,536 events) and write the scores to the folder --out (shared by all shards) instead of a report; then one 'anomaly --background-scores ... --signal-scores ...' makes the report (no --weight, no latent check)")
 	fs.String("method", "density", "density: -log p(x) of a model trained on background (this page); cathode, anode (and the references supervised, idealized): resonant anomaly detection in a signal region, see 'hepflow anomaly --method cathode --help'")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -92,6 +96,9 @@ func runAnomaly(ctx context.Context, args []string, e *env) error {
 	sigOpts, err := (&inputFlags{format: sigFormat, where: sigWhere}).options(c.threads)
 	if err != nil {
 		return err
+	}
+	if shard != "" {
+		return anomalyShard(ctx, e, c, shard, modelPath, bkgPath, sigPath, out, weightCol, seed, bkgOpts, sigOpts)
 	}
 	if err := checkOutputDir("out", out, c.force, report.Markers(), modelPath, bkgPath, sigPath); err != nil {
 		return err
@@ -132,6 +139,55 @@ func runAnomaly(ctx context.Context, args []string, e *env) error {
 	})
 }
 
+// anomalyShard scores shard K/N of the background and signal files into
+// the folder out, as 'hepflow logprob --shard' would, for a later
+// anomaly --background-scores/--signal-scores.
+func anomalyShard(ctx context.Context, e *env, c common, shard, modelPath, bkgPath, sigPath, out, weightCol string, seed uint64, bkgOpts, sigOpts data.ReadOptions) error {
+	k, of, err := parseShard(shard)
+	if err != nil {
+		return err
+	}
+	if weightCol != "" {
+		return usagef("--weight is not used with --shard: the shards' scores carry no weights")
+	}
+	if out == "" {
+		return usagef("--out is required: the folder the shards' scores go to")
+	}
+	name := func(sample string) string {
+		return filepath.Join(out, fmt.Sprintf("%s-lp-%0*d-of-%d.npy", sample, len(fmt.Sprint(of)), k, of))
+	}
+	bkgOut, sigOut := name("background"), name("signal")
+	// The folder is shared by every shard's job: made if missing.
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return outputError("out", out, err)
+	}
+	for _, o := range []string{bkgOut, sigOut} {
+		if err := checkDataOutput("out", o, "", c.force, modelPath, bkgPath, sigPath); err != nil {
+			return err
+		}
+	}
+	m, err := c.loadModel(e, modelPath)
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		in, out string
+		opts    data.ReadOptions
+	}{{bkgPath, bkgOut, bkgOpts}, {sigPath, sigOut, sigOpts}} {
+		res, err := score.File(ctx, m, f.in, f.out, score.Options{Read: f.opts, Seed: seed, Shard: k, Of: of})
+		if err != nil {
+			return err
+		}
+		if res.Events == 0 {
+			fmt.Fprintf(e.stderr, "hepflow anomaly: warning: shard %s of the %d events of %s is empty; %s gets no events\n", shard, res.Total, f.in, f.out)
+		}
+		fmt.Fprintf(e.stdout, "wrote %d scores (events %d to %d of %d) to %s\n", res.Events, res.First+1, res.First+res.Events, res.Total, f.out)
+	}
+	fmt.Fprintf(e.stdout, "when every shard is done, the report: hepflow anomaly --background-scores '%s' --signal-scores '%s' --out REPORT\n",
+		filepath.Join(out, fmt.Sprintf("background-lp-*-of-%d.npy", of)), filepath.Join(out, fmt.Sprintf("signal-lp-*-of-%d.npy", of)))
+	return nil
+}
+
 // anomalyFromScores is anomaly on log densities computed beforehand (the
 // shards of 'hepflow logprob' jobs): the ROC curve and score histograms,
 // without the latent check (it needs the events).
@@ -142,7 +198,7 @@ func anomalyFromScores(ctx context.Context, e *env, c common, format, bkgList, s
 	var clash []string
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "model", "background", "signal", "where", "signal-where", "signal-format", "weight", "latent-events", "seed":
+		case "model", "background", "signal", "where", "signal-where", "signal-format", "weight", "latent-events", "seed", "shard":
 			clash = append(clash, "--"+f.Name)
 		}
 	})
@@ -188,6 +244,13 @@ func scoreFiles(flagName, list string) ([]string, error) {
 		if len(matches) == 0 {
 			return nil, usagef("--%s: no file matches %s", flagName, item)
 		}
+		// A .npy file's column names live beside it in NAME.npy.columns:
+		// not a file of scores of its own.
+		all := slices.Clone(matches)
+		matches = slices.DeleteFunc(matches, func(p string) bool {
+			base, ok := strings.CutSuffix(p, ".columns")
+			return ok && slices.Contains(all, base)
+		})
 		files = append(files, matches...)
 	}
 	return files, nil

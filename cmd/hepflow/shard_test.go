@@ -129,6 +129,38 @@ func TestAnomalyFromShards(t *testing.T) {
 	if direct != sharded || direct.NBkg != 150000 || direct.OutSig == 0 {
 		t.Fatalf("from the files %+v, from the shards' scores %+v", direct, sharded)
 	}
+	// The same through anomaly --shard: each shard writes its parts of both
+	// files into one folder, then one report from them.
+	scores := filepath.Join(dir, "scores")
+	for _, k := range []string{"1/3", "2/3", "3/3"} {
+		stdout, stderr, code := hepflow(t, "anomaly", "--model", mod, "--background", bkg, "--signal", sig, "--shard", k, "--out", scores)
+		if code != 0 || !strings.Contains(stdout, "--background-scores") {
+			t.Fatalf("anomaly --shard %s: exit %d %s %s", k, code, stdout, stderr)
+		}
+	}
+	var viaShards struct {
+		AUC    float64 `json:"auc"`
+		NSig   int     `json:"n_signal"`
+		NBkg   int     `json:"n_background"`
+		OutSig int     `json:"outside_support_signal"`
+	}
+	stdout, stderr, code = hepflow(t, "anomaly", "--background-scores", filepath.Join(scores, "background-lp-*"),
+		"--signal-scores", filepath.Join(scores, "signal-lp-*"), "--out", filepath.Join(dir, "a5"), "--json")
+	if code != 0 {
+		t.Fatalf("anomaly from --shard scores: %s", stderr)
+	}
+	if err := json.Unmarshal([]byte(stdout), &viaShards); err != nil {
+		t.Fatal(err)
+	}
+	if viaShards != direct {
+		t.Fatalf("from anomaly --shard %+v, from the files %+v", viaShards, direct)
+	}
+	if _, stderr, code := hepflow(t, "anomaly", "--model", mod, "--background", bkg, "--signal", sig, "--shard", "1/3", "--out", scores); code != 2 || !strings.Contains(stderr, "exists") {
+		t.Fatalf("a shard's scores written twice: exit %d, %s", code, stderr)
+	}
+	if _, stderr, code := hepflow(t, "anomaly", "--model", mod, "--background", bkg, "--signal", sig, "--shard", "1/3", "--weight", "a", "--out", scores); code != 2 || !strings.Contains(stderr, "--weight") {
+		t.Fatalf("--weight with --shard: exit %d, %s", code, stderr)
+	}
 	// Mixing the two ways is a usage error; so is a glob matching nothing.
 	if _, stderr, code := hepflow(t, "anomaly", "--model", mod, "--background-scores", sigLP, "--signal-scores", sigLP, "--out", filepath.Join(dir, "a3")); code != 2 || !strings.Contains(stderr, "--model") {
 		t.Fatalf("--model with scores: exit %d, %s", code, stderr)
