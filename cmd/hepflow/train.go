@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -163,6 +164,14 @@ func trainWith(ctx context.Context, f *trainFlags, args []string, e *env) error 
 		return err
 	}
 	log.Info("training", "events", tab.Rows(), "features", tab.Cols(), "flow", f.kind, "blocks", f.blocks, "hidden", f.hidden, "gemm", gemm.Name())
+	if tab.Bytes() >= bigSample {
+		// A full-size sample: the heap is then mostly float arrays without
+		// pointers, which the collector marks in no time, so collecting
+		// when it has grown by a tenth rather than doubled costs little
+		// and keeps the peak near the live memory (1.3 GB, not 1.7, for
+		// the HIGGS background).
+		debug.SetGCPercent(10)
+	}
 	cfg := f.config()
 	bar := newProgress(e.stderr)
 	if bar != nil {
@@ -194,6 +203,10 @@ func trainWith(ctx context.Context, f *trainFlags, args []string, e *env) error 
 	f.ck.finished(e, ck)
 	return printTrainSummary(e, f.json, f.out, res)
 }
+
+// bigSample is the size of the events' values (bytes) from which train
+// collects garbage early (see trainWith).
+const bigSample = 256 << 20
 
 // check validates the flags that need no data.
 func (f *trainFlags) check() error {
