@@ -38,12 +38,9 @@ func (s *Scaler) DequantizeLevels(dst []float32, v []float64, rows int, logdet [
 				return &DomainError{Row: i, Col: j, Column: col.Name, Value: x, Reason: UnseenLevel,
 					detail: fmt.Sprintf("is not one of the %d values of this discrete column in the training data %v", len(col.Levels), col.Levels)}
 			}
-			// As toLatent, term for term.
-			w := s.guard + col.w*u[i*k+q]
-			raw, logSlope := s.edge.logit((float64(lvl)+w)*col.a + s.edge.half)
-			y := (raw - col.Mean) * col.invStd
+			y, l := s.discreteLatent(col, lvl, u[i*k+q])
 			dst[i*d+j] = float32(y)
-			ld += col.ldConst + logSlope
+			ld += l
 		}
 		logdet[i] += ld
 	}

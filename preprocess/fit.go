@@ -44,35 +44,51 @@ func StridedColumns(x []float64, rows, d int) ColumnFunc {
 // concurrent calls): the result is Fit's on the same values, whatever the
 // number of workers.
 func FitColumns(rows int, cols []string, column ColumnFunc, opt Options, workers int) (*Scaler, error) {
-	d := len(cols)
-	if d == 0 {
-		return nil, fmt.Errorf("preprocess: fit: no columns")
-	}
-	if rows <= 0 {
-		return nil, fmt.Errorf("preprocess: fit: %d training rows, need at least 1", rows)
-	}
-	r, err := opt.resolve(cols)
+	r, out, err := fitMaps(rows, cols, column, opt, workers, func(Kind) bool { return true })
 	if err != nil {
-		return nil, fmt.Errorf("preprocess: fit: %w", err)
-	}
-	out := make([]Column, d)
-	errs := make([]error, d)
-	forColumns(d, workers, func(j int, buf []float64) []float64 {
-		v := column(j, buf)
-		out[j], errs[j] = fitColumn(j, cols[j], v, rows, r)
-		return v
-	})
-	// The first failing column's error, as a serial fit would report.
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	s, err := newScaler(r.beta, DequantGuard, out)
 	if err != nil {
 		return nil, fmt.Errorf("preprocess: fit: %w", err)
 	}
 	return s, nil
+}
+
+// fitMaps fits each column's map, and its moments where moments(kind)
+// says, a column at a time on workers goroutines (FitColumns,
+// FitTransform). An error is the first failing column's, as a serial fit
+// would report it.
+func fitMaps(rows int, cols []string, column ColumnFunc, opt Options, workers int, moments func(Kind) bool) (resolved, []Column, error) {
+	d := len(cols)
+	if d == 0 {
+		return resolved{}, nil, fmt.Errorf("preprocess: fit: no columns")
+	}
+	if rows <= 0 {
+		return resolved{}, nil, fmt.Errorf("preprocess: fit: %d training rows, need at least 1", rows)
+	}
+	r, err := opt.resolve(cols)
+	if err != nil {
+		return resolved{}, nil, fmt.Errorf("preprocess: fit: %w", err)
+	}
+	out := make([]Column, d)
+	errs := make([]error, d)
+	forColumns(d, workers, func(j int, buf []float64) []float64 {
+		v := column(j, buf)
+		out[j], errs[j] = fitColumnMap(j, cols[j], v, rows, r)
+		if errs[j] == nil && moments(out[j].Kind) {
+			if err := setMoments(&out[j], v, r.beta); err != nil {
+				errs[j] = fmt.Errorf("preprocess: fit: %w", err)
+			}
+		}
+		return v
+	})
+	for _, err := range errs {
+		if err != nil {
+			return resolved{}, nil, err
+		}
+	}
+	return r, out, nil
 }
 
 // forColumns calls fn(j, buf) for j in 0..d-1 on workers goroutines, each
@@ -94,19 +110,8 @@ func forColumns(d, workers int, fn func(j int, buf []float64) []float64) {
 	wg.Wait()
 }
 
-// fitColumn fits column j (named name) on its training values v.
-func fitColumn(j int, name string, v []float64, rows int, r resolved) (Column, error) {
-	c, err := fitColumnMap(j, name, v, rows, r)
-	if err != nil {
-		return Column{}, err
-	}
-	if err := setMoments(&c, v, r.beta); err != nil {
-		return Column{}, fmt.Errorf("preprocess: fit: %w", err)
-	}
-	return c, nil
-}
-
-// fitColumnMap is fitColumn without the moments (Mean and Std unset).
+// fitColumnMap fits column j (named name) on its training values v: its
+// kind and map, without the moments (Mean and Std unset).
 func fitColumnMap(j int, name string, v []float64, rows int, r resolved) (Column, error) {
 	if len(v) != rows {
 		return Column{}, fmt.Errorf("preprocess: fit: column %q has %d values for %d rows", name, len(v), rows)

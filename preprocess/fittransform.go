@@ -18,36 +18,13 @@ import (
 // a zeroed logdet.
 func FitTransform(rows int, cols []string, column ColumnFunc, opt Options, workers int, dst []float32, logdet []float64) (*Scaler, error) {
 	d := len(cols)
-	if d == 0 {
-		return nil, fmt.Errorf("preprocess: fit: no columns")
-	}
-	if rows <= 0 {
-		return nil, fmt.Errorf("preprocess: fit: %d training rows, need at least 1", rows)
-	}
 	mustLen("dst", len(dst), rows*d)
 	mustLen("logdet", len(logdet), rows)
-	r, err := opt.resolve(cols)
-	if err != nil {
-		return nil, fmt.Errorf("preprocess: fit: %w", err)
-	}
 	// The choice of map, and the moments of the columns whose map is not
 	// an asinh, column by column in parallel, as FitColumns does.
-	out := make([]Column, d)
-	errs := make([]error, d)
-	forColumns(d, workers, func(j int, buf []float64) []float64 {
-		v := column(j, buf)
-		out[j], errs[j] = fitColumnMap(j, cols[j], v, rows, r)
-		if errs[j] == nil && !asinhKind(out[j].Kind) {
-			if err := setMoments(&out[j], v, r.beta); err != nil {
-				errs[j] = fmt.Errorf("preprocess: fit: %w", err)
-			}
-		}
-		return v
-	})
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	r, out, err := fitMaps(rows, cols, column, opt, workers, func(k Kind) bool { return !asinhKind(k) })
+	if err != nil {
+		return nil, err
 	}
 	clear(logdet[:rows])
 	// Then each continuous column in order (the log-dets add up per row in
@@ -99,17 +76,9 @@ func FitTransform(rows int, cols []string, column ColumnFunc, opt Options, worke
 				if asinh {
 					rw, ls = raw[i], slope[i]
 				} else {
-					rw, ls = part.edge.continuous(&col, x)
+					rw, ls = part.continuousRaw(&col, x)
 				}
-				// As toLatent, term for term.
-				y := (rw - col.Mean) * col.invStd
-				l := col.ldConst + ls
-				var lc float64
-				y, lc = softCap(y)
-				l += lc
-				if !finite(y) || !finite(l) {
-					y, l = part.farAway(&col, x)
-				}
+				y, l := part.continuousLatent(&col, x, rw, ls)
 				dst[i*d+j] = float32(y)
 				logdet[i] += l
 			}

@@ -390,32 +390,18 @@ func toLatent[T float32 | float64](s *Scaler, dst []T, x []float64, rows int, lo
 		var ld float64
 		for j := range s.cols {
 			col := &s.cols[j]
-			var raw, logSlope float64
+			var y, l float64
 			if col.Kind == KindDiscrete {
 				if set == continuousColumns {
 					continue
 				}
-				u := s.guard + col.w*rng.next()
-				raw, logSlope = s.edge.logit((float64(col.level(row[j]))+u)*col.a + s.edge.half)
+				y, l = s.discreteLatent(col, col.level(row[j]), rng.next())
 			} else {
 				if set == discreteColumns {
 					continue
 				}
-				if col.Kind == KindUnbounded || col.Kind == KindPositive {
-					raw, logSlope = col.sinhArcsinh(row[j])
-				} else {
-					raw, logSlope = s.edge.continuous(col, row[j])
-				}
-			}
-			y := (raw - col.Mean) * col.invStd
-			l := col.ldConst + logSlope
-			if col.Kind != KindDiscrete {
-				var lc float64
-				y, lc = softCap(y)
-				l += lc
-				if !finite(y) || !finite(l) {
-					y, l = s.farAway(col, row[j])
-				}
+				raw, logSlope := s.continuousRaw(col, row[j])
+				y, l = s.continuousLatent(col, row[j], raw, logSlope)
 			}
 			out[j] = T(y)
 			ld += l
@@ -425,6 +411,39 @@ func toLatent[T float32 | float64](s *Scaler, dst []T, x []float64, rows int, lo
 		}
 	}
 	return nil
+}
+
+// discreteLatent is the flow-space value and log|dy/dx| of level lvl of a
+// discrete column dequantized with v in [0, 1): the one place this map is
+// written (toLatent, DequantizeLevels).
+func (s *Scaler) discreteLatent(col *column, lvl int, v float64) (y, l float64) {
+	u := s.guard + col.w*v
+	raw, logSlope := s.edge.logit((float64(lvl)+u)*col.a + s.edge.half)
+	return (raw - col.Mean) * col.invStd, col.ldConst + logSlope
+}
+
+// continuousRaw is a continuous column's unstandardized map of x and its
+// log slope: asinh or logit by kind.
+func (s *Scaler) continuousRaw(col *column, x float64) (raw, logSlope float64) {
+	if asinhKind(col.Kind) {
+		return col.sinhArcsinh(x)
+	}
+	return s.edge.continuous(col, x)
+}
+
+// continuousLatent standardizes and caps a continuous column's raw value
+// of x: the flow-space value and the whole log|dy/dx| (toLatent,
+// FitTransform).
+func (s *Scaler) continuousLatent(col *column, x, raw, logSlope float64) (y, l float64) {
+	y = (raw - col.Mean) * col.invStd
+	l = col.ldConst + logSlope
+	var lc float64
+	y, lc = softCap(y)
+	l += lc
+	if !finite(y) || !finite(l) {
+		y, l = s.farAway(col, x)
+	}
+	return y, l
 }
 
 func toData[T float32 | float64](s *Scaler, dst []float64, y []T, rows int) {

@@ -76,22 +76,10 @@ func (e events) context() []float64 {
 // each calls fn on consecutive chunks of evalChunk events in order: start
 // is the first event's position, x its features (n x len(feat)), c its
 // context (n x len(ctx)), w its weights (nil for unit weights). The
-// slices are scratch, valid during the call.
+// slices are scratch, valid during the call. (eachParallel with one
+// worker, which takes the chunks in order.)
 func (e events) each(fn func(start, n int, x, c, w []float64) error) error {
-	var x, c []float64
-	for start := 0; start < e.n; start += evalChunk {
-		n := min(evalChunk, e.n-start)
-		x = e.gather(x, start, n, e.feat)
-		c = e.gather(c, start, n, e.ctx)
-		var w []float64
-		if e.w != nil {
-			w = e.w[start : start+n]
-		}
-		if err := fn(start, n, x, c, w); err != nil {
-			return err
-		}
-	}
-	return nil
+	return e.eachParallel(1, 0, nil, func(start, n int, x, c, w, _ []float64) error { return fn(start, n, x, c, w) })
 }
 
 // eachParallel is each with the chunks spread over workers goroutines, in
@@ -106,6 +94,7 @@ func (e events) eachParallel(workers, perRow int, draw func(u []float64), fn fun
 		u        []float64
 	}
 	workers = max(1, min(workers, (e.n+evalChunk-1)/evalChunk))
+	// One worker takes the chunks in order (each relies on it).
 	jobs := make(chan job, workers)
 	free := make(chan []float64, 2*workers+1)
 	var failed atomic.Bool

@@ -289,7 +289,7 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 	res.ValUnseenLevel = nv - nk
 	log.Info("events scaled", "train", nt, "validation", nk, "features", dm, "context", nc,
 		"stored_as", map[bool]string{true: "float32", false: "float64"}[tab.Float32()], "stored_mib", tab.Bytes()>>20)
-	if tab.Bytes() >= bigSample {
+	if tab.Bytes() >= BigSample {
 		// The passes above left a few hundred MB of scratch (column
 		// copies, chunk buffers) that the collector, its goal twice the
 		// live heap, would keep until the heap doubled: hand it back
@@ -388,9 +388,10 @@ func FitEvents(ctx context.Context, tab *data.Compact, weights []float64, opt Mo
 	return res, fitErr
 }
 
-// bigSample is the size of a sample (bytes of values) from which FitEvents
-// returns its scratch memory to the system before training.
-const bigSample = 256 << 20
+// BigSample is the size of a sample (bytes of its values) from which
+// FitEvents returns its scratch memory to the system before training; the
+// train command also has the collector run early from there.
+const BigSample = 256 << 20
 
 // initRows is how many training events initialise ActNorm layers.
 const initRows = 2048

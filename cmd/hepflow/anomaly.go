@@ -170,14 +170,21 @@ func anomalyShard(ctx context.Context, e *env, c common, shard, modelPath, bkgPa
 	if err != nil {
 		return err
 	}
+	var written []string
 	for _, f := range []struct {
 		in, out string
 		opts    data.ReadOptions
 	}{{bkgPath, bkgOut, bkgOpts}, {sigPath, sigOut, sigOpts}} {
 		res, err := score.File(ctx, m, f.in, f.out, score.Options{Read: f.opts, Seed: seed, Shard: k, Of: of})
 		if err != nil {
+			// A shard's scores come as a pair or not at all.
+			for _, w := range written {
+				_ = os.Remove(w)
+				_ = os.Remove(w + ".columns")
+			}
 			return err
 		}
+		written = append(written, f.out)
 		if res.Events == 0 {
 			fmt.Fprintf(e.stderr, "hepflow anomaly: warning: shard %s of the %d events of %s is empty; %s gets no events\n", shard, res.Total, f.in, f.out)
 		}

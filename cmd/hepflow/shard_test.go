@@ -161,6 +161,18 @@ func TestAnomalyFromShards(t *testing.T) {
 	if _, stderr, code := hepflow(t, "anomaly", "--model", mod, "--background", bkg, "--signal", sig, "--shard", "1/3", "--weight", "a", "--out", scores); code != 2 || !strings.Contains(stderr, "--weight") {
 		t.Fatalf("--weight with --shard: exit %d, %s", code, stderr)
 	}
+	// A shard whose signal cannot be scored leaves neither file.
+	badSig := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(badSig, []byte("a,tag\n1,0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lone := filepath.Join(dir, "lone")
+	if _, stderr, code := hepflow(t, "anomaly", "--model", mod, "--background", bkg, "--signal", badSig, "--shard", "1/3", "--out", lone); code == 0 {
+		t.Fatalf("a signal file without the model's columns was scored: %s", stderr)
+	}
+	if left, _ := filepath.Glob(filepath.Join(lone, "*")); len(left) != 0 {
+		t.Fatalf("a failed shard left %v", left)
+	}
 	// Mixing the two ways is a usage error; so is a glob matching nothing.
 	if _, stderr, code := hepflow(t, "anomaly", "--model", mod, "--background-scores", sigLP, "--signal-scores", sigLP, "--out", filepath.Join(dir, "a3")); code != 2 || !strings.Contains(stderr, "--model") {
 		t.Fatalf("--model with scores: exit %d, %s", code, stderr)

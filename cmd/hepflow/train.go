@@ -164,7 +164,7 @@ func trainWith(ctx context.Context, f *trainFlags, args []string, e *env) error 
 		return err
 	}
 	log.Info("training", "events", tab.Rows(), "features", tab.Cols(), "flow", f.kind, "blocks", f.blocks, "hidden", f.hidden, "gemm", gemm.Name())
-	if tab.Bytes() >= bigSample {
+	if tab.Bytes() >= train.BigSample {
 		// A full-size sample: the heap is then mostly float arrays without
 		// pointers, which the collector marks in no time, so collecting
 		// when it has grown by a tenth rather than doubled costs little
@@ -203,10 +203,6 @@ func trainWith(ctx context.Context, f *trainFlags, args []string, e *env) error 
 	f.ck.finished(e, ck)
 	return printTrainSummary(e, f.json, f.out, res)
 }
-
-// bigSample is the size of the events' values (bytes) from which train
-// collects garbage early (see trainWith).
-const bigSample = 256 << 20
 
 // check validates the flags that need no data.
 func (f *trainFlags) check() error {
