@@ -37,29 +37,47 @@ import (
 type SplineMap struct {
 	s RQSpline
 
-	x, theta []float32     // Latent's inputs (not owned)
-	e        []float64     // Latent's softmax exponentials (2K rows of n per event)
-	at       []splineCoord // Latent's coordinates: bins and splines
-	de       []float64     // Data's and DataColumn's exponentials (one block)
-	mx       []float64     // softmax maxima of one block
+	x, theta []float32 // Latent's inputs (not owned)
+	e        []float64 // Latent's softmax exponentials (2K rows of n per event)
+	// at holds, field f of coordinate c of the latest Latent at
+	// at[f*len(bins)+c], what Backward needs (the at* fields); bins holds
+	// each coordinate's bin, -1 outside the interval. Fields in separate
+	// arrays (not a struct per coordinate) so that the vector path stores
+	// eight coordinates at once.
+	at   []float64
+	bins []int32
+	de   []float64 // Data's and DataColumn's exponentials (one block)
+	mx   []float64 // softmax maxima of one block
+	k    *splineKernel
 }
 
 var _ CoordMap = (*SplineMap)(nil)
 
-// splineCoord is what Backward needs of one coordinate of the latest Latent.
-type splineCoord struct {
-	l          local
-	invW, invH float64 // 1 / the sums of the width and height exponentials
-	ev0, ev1   float64 // e^-|u| of the derivative parameters at knots b, b+1
-	b          int     // bin, -1 outside the interval
-}
+// The fields of SplineMap.at: the bin's spline (local's X, W, Y, H, D0, D1),
+// the inverses of the sums of the width and height exponentials, the slopes
+// of the softplus of the derivative parameters at knots b and b+1 (0 at the
+// ends, whose derivatives are fixed), and dz/dx.
+const (
+	atX = iota
+	atW
+	atY
+	atH
+	atD0
+	atD1
+	atInvW
+	atInvH
+	atSig0
+	atSig1
+	atSlope
+	atFields
+)
 
 // splineColumnBlock is how many events DataColumn prepares at once: the block's
 // exponentials (2K rows of splineColumnBlock float64, 16 KiB for K=8) stay in L1.
 const splineColumnBlock = 128
 
 // NewSplineMap returns the map of spline s, with its own scratch.
-func NewSplineMap(s RQSpline) *SplineMap { return &SplineMap{s: s} }
+func NewSplineMap(s RQSpline) *SplineMap { return &SplineMap{s: s, k: newSplineKernel(s)} }
 
 // Spline is the spline's shape (bins and interval).
 func (m *SplineMap) Spline() RQSpline { return m.s }
@@ -75,19 +93,25 @@ func (m *SplineMap) ParamsPerCoord() int { return m.s.ParamsPerCoord() }
 // (prepareShifted, fill's way) for a block with an input beyond, or NaN.
 func (m *SplineMap) prepare(e []float64, theta []float32, lt, cnt int) {
 	k := m.s.K
-	var worst uint32 // the largest |a| as float32 bits, which order like the values; NaN above +Inf
-	for j := 0; j < 2*k; j++ {
-		dst := e[j*cnt : (j+1)*cnt]
-		for i, v := range theta[j*lt : j*lt+cnt] {
-			dst[i] = float64(v)
-			worst = max(worst, math.Float32bits(v)&0x7fffffff)
+	// worst is the largest |a| as float32 bits, which order like the
+	// values; NaN above +Inf.
+	worst, done := m.k.prepare(e, theta, lt, cnt, 2*k)
+	if !done {
+		for j := 0; j < 2*k; j++ {
+			dst := e[j*cnt : (j+1)*cnt]
+			for i, v := range theta[j*lt : j*lt+cnt] {
+				dst[i] = float64(v)
+				worst = max(worst, math.Float32bits(v)&0x7fffffff)
+			}
 		}
 	}
 	if worst > math.Float32bits(splineExpRange) {
 		m.prepareShifted(e, theta, lt, cnt)
 		return
 	}
-	expInPlace(e[:2*k*cnt])
+	if !done {
+		expInPlace(e[:2*k*cnt])
+	}
 }
 
 // splineExpRange bounds the softmax inputs exponentiated unshifted: with K <= 64,
@@ -204,77 +228,114 @@ func (s RQSpline) spline(theta []float32, lt, i, b int, xlo, xhi, ylo, yhi float
 
 // Latent implements CoordMap.
 func (m *SplineMap) Latent(z, x, theta []float32, n, rows int, logdet []float64) {
-	s, k, w := m.s, m.s.K, m.s.ParamsPerCoord()*n
+	k, w, c := m.s.K, m.s.ParamsPerCoord()*n, rows*n
 	if len(m.e) < rows*2*k*n {
 		m.e = make([]float64, rows*2*k*n)
 	}
-	if len(m.at) < rows*n {
-		m.at = make([]splineCoord, rows*n)
+	if len(m.bins) < c {
+		m.bins = make([]int32, c)
+		m.at = make([]float64, atFields*c)
 	}
+	fs := len(m.bins)
 	for r := 0; r < rows; r++ {
 		e, th := m.e[r*2*k*n:(r+1)*2*k*n], theta[r*w:(r+1)*w]
 		m.prepare(e, th, n, n)
+		bins := m.bins[r*n : (r+1)*n]
+		m.k.latent(z[r*n:(r+1)*n], x[r*n:(r+1)*n], e, th, n, n, m.at[r*n:], fs, bins)
 		ld := newProdLog()
-		for i, xv := range x[r*n : (r+1)*n] {
-			c := &m.at[r*n+i]
-			v := float64(xv)
-			if !(v >= -s.B && v < s.B) { // outside (or NaN): identity
-				z[r*n+i] = xv
-				c.b = -1
-				continue
+		for i, b := range bins {
+			if b >= 0 {
+				ld.mul(m.at[atSlope*fs+r*n+i])
 			}
-			c.invW, c.invH = s.sums(e, n, i)
-			b, xlo, xhi := s.scan(e, n, i, 0, c.invW, MinBinWidth, v)
-			ylo, yhi := s.pair(e, n, i, k, b, c.invH, MinBinHeight)
-			c.b = b
-			c.l, c.ev0, c.ev1 = s.spline(th, n, i, b, xlo, xhi, ylo, yhi)
-			zv, slope := c.l.value(v)
-			z[r*n+i] = float32(zv)
-			ld.mul(slope)
 		}
 		logdet[r] += ld.log()
 	}
 	m.x, m.theta = x, theta
 }
 
+// latentGo is the per-coordinate body of Latent in Go, which the vector
+// path (splineKernel.latent) must reproduce to the bit: z, bins and the at
+// fields of the cnt coordinates of one prepared block (exponentials e,
+// parameter rows theta with stride lt), field f of coordinate i written to
+// at[f*fs+i].
+func (s RQSpline) latentGo(z, x []float32, e []float64, theta []float32, lt, cnt int, at []float64, fs int, bins []int32) {
+	for i, xv := range x[:cnt] {
+		v := float64(xv)
+		if !(v >= -s.B && v < s.B) { // outside (or NaN): identity
+			z[i] = xv
+			bins[i] = -1
+			continue
+		}
+		invW, invH := s.sums(e, cnt, i)
+		b, xlo, xhi := s.scan(e, cnt, i, 0, invW, MinBinWidth, v)
+		ylo, yhi := s.pair(e, cnt, i, s.K, b, invH, MinBinHeight)
+		l, ev0, ev1 := s.spline(theta, lt, i, b, xlo, xhi, ylo, yhi)
+		var sig0, sig1 float64
+		if b > 0 {
+			sig0 = softplusSlope(theta[(2*s.K+b-1)*lt+i], ev0)
+		}
+		if b < s.K-1 {
+			sig1 = softplusSlope(theta[(2*s.K+b)*lt+i], ev1)
+		}
+		zv, slope := l.value(v)
+		z[i] = float32(zv)
+		bins[i] = int32(b)
+		for f, v := range [atFields]float64{l.X, l.W, l.Y, l.H, l.D0, l.D1, invW, invH, sig0, sig1, slope} {
+			at[f*fs+i] = v
+		}
+	}
+}
+
 // Backward implements CoordMap.
 func (m *SplineMap) Backward(gx, gtheta, gz []float32, gld []float64, n, rows int) {
-	s, k, w := m.s, m.s.K, m.s.ParamsPerCoord()*n
+	w, fs := m.s.ParamsPerCoord()*n, len(m.bins)
+	for r := 0; r < rows; r++ {
+		var gxr []float32
+		if gx != nil {
+			gxr = gx[r*n : (r+1)*n]
+		}
+		m.k.backward(gxr, gtheta[r*w:(r+1)*w], gz[r*n:(r+1)*n], gld[r], m.x[r*n:(r+1)*n],
+			m.e[r*2*m.s.K*n:(r+1)*2*m.s.K*n], m.at[r*n:], fs, m.bins[r*n:(r+1)*n])
+	}
+}
+
+// backwardGo is Backward for one row of n = len(x) coordinates in Go, which
+// the vector path (splineKernel.backward) must reproduce to the bit: the
+// gradients gx (nil: not wanted) and gt (parameter-major, rows of n) from
+// gz, gld and what latentGo left in e, at (field stride fs) and bins.
+func (s RQSpline) backwardGo(gx, gt, gz []float32, gld float64, x []float32, e, at []float64, fs int, bins []int32) {
+	k, n := s.K, len(x)
 	// dL/dsoftmax_j is 2B(1 - K min) times the knots' gradients above j.
 	scaleW := 2 * s.B * (1 - MinBinWidth*float64(k))
 	scaleH := 2 * s.B * (1 - MinBinHeight*float64(k))
-	for r := 0; r < rows; r++ {
-		e, th, gt := m.e[r*2*k*n:(r+1)*2*k*n], m.theta[r*w:(r+1)*w], gtheta[r*w:(r+1)*w]
-		for i := 0; i < n; i++ {
-			c := &m.at[r*n+i]
-			if c.b < 0 {
-				if gx != nil {
-					gx[r*n+i] = gz[r*n+i]
-				}
-				for p := 0; p < 3*k-1; p++ {
-					gt[p*n+i] = 0
-				}
-				continue
-			}
-			b := c.b
-			gxv, gX, gW, gY, gH, gD0, gD1 := c.l.grads(float64(m.x[r*n+i]), float64(gz[r*n+i]), gld[r])
+	for i, bi := range bins[:n] {
+		b := int(bi)
+		if b < 0 {
 			if gx != nil {
-				gx[r*n+i] = float32(gxv)
+				gx[i] = gz[i]
 			}
-			// X = cx[b], W = cx[b+1]-cx[b]; likewise in y.
-			softmaxGrads(gt, e, n, i, 0, k, b, c.invW, scaleW, gX-gW, gW)
-			softmaxGrads(gt, e, n, i, k, k, b, c.invH, scaleH, gY-gH, gH)
-			for j := 1; j < k; j++ {
-				p := (2*k + j - 1) * n
-				var g float64
-				switch j {
-				case b:
-					g = gD0 * softplusSlope(th[p+i], c.ev0)
-				case b + 1:
-					g = gD1 * softplusSlope(th[p+i], c.ev1)
-				}
-				gt[p+i] = float32(g)
+			for p := 0; p < 3*k-1; p++ {
+				gt[p*n+i] = 0
 			}
+			continue
+		}
+		l := local{X: at[atX*fs+i], W: at[atW*fs+i], Y: at[atY*fs+i], H: at[atH*fs+i], D0: at[atD0*fs+i], D1: at[atD1*fs+i]}
+		gxv, gX, gW, gY, gH, gD0, gD1 := l.grads(float64(x[i]), float64(gz[i]), gld)
+		if gx != nil {
+			gx[i] = float32(gxv)
+		}
+		// X = cx[b], W = cx[b+1]-cx[b]; likewise in y.
+		softmaxGrads(gt, e, n, i, 0, k, b, at[atInvW*fs+i], scaleW, gX-gW, gW)
+		softmaxGrads(gt, e, n, i, k, k, b, at[atInvH*fs+i], scaleH, gY-gH, gH)
+		for j := 1; j < k; j++ {
+			var g float64
+			switch j {
+			case b:
+				g = gD0 * at[atSig0*fs+i]
+			case b + 1:
+				g = gD1 * at[atSig1*fs+i]
+			}
+			gt[(2*k+j-1)*n+i] = float32(g)
 		}
 	}
 }

@@ -1,0 +1,20 @@
+//go:build !amd64 || purego
+
+package flow
+
+// Off amd64 (or with the purego tag) the spline runs in Go only.
+const hasSplineVector = false
+
+var useSplineVector = false
+
+func splineLatentVector(a *splineArgs) {
+	panic("flow: spline vector kernel called on a build without it")
+}
+
+func splinePrepareVector(e *float64, theta *float32, lt, cnt, rows int, c *splineConsts) uint32 {
+	panic("flow: spline vector kernel called on a build without it")
+}
+
+func splineBackwardVector(a *splineBackArgs) {
+	panic("flow: spline vector kernel called on a build without it")
+}

@@ -1,0 +1,229 @@
+package flow
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	"hepflow/nn/vec"
+)
+
+// TestSplineConsts: the assembly addresses splineConsts by byte offset.
+func TestSplineConsts(t *testing.T) {
+	var c splineConsts
+	var a splineArgs
+	for name, got := range map[string][2]uintptr{
+		"i":      {unsafe.Offsetof(c.i), 2048},
+		"masks":  {unsafe.Offsetof(c.masks), 2432},
+		"exp2":   {unsafe.Offsetof(c.exp2), 2496},
+		"logt":   {unsafe.Offsetof(c.logt), 3008},
+		"lt":     {unsafe.Offsetof(a.lt), 32},
+		"fs":     {unsafe.Offsetof(a.fs), 56},
+		"consts": {unsafe.Offsetof(a.consts), 80},
+	} {
+		if got[0] != got[1] {
+			t.Errorf("offset of %s: %d, the assembly assumes %d", name, got[0], got[1])
+		}
+	}
+}
+
+// sameBits reports whether a and b are the same float64, any NaN equal to
+// any NaN (payloads may differ between the paths).
+func sameBits(a, b float64) bool {
+	return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
+}
+
+// TestSplineKernelMatchesGo: the vector kernel gives latentGo's bits, z,
+// bins and every field Backward reads, for any number of coordinates
+// (whole groups of eight and partial ones), parameter strides beyond the
+// block, bin counts, spreads from flat to extreme, inputs inside, outside,
+// at the ends, near a knot and NaN, and NaN parameters.
+func TestSplineKernelMatchesGo(t *testing.T) {
+	if !hasSplineVector {
+		t.Skip("no AVX-512 spline kernel on this CPU (or HEPFLOW_CPU caps it)")
+	}
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, tc := range []struct {
+		k      int
+		bound  float64
+		spread float64
+	}{{8, 5, 1}, {8, 5, 0.01}, {8, 5, 6}, {2, 1, 1}, {3, 2, 3}, {16, 3, 2}, {64, 4, 1}, {8, 5, 60}} {
+		s := testSpline(tc.k, tc.bound)
+		kern := newSplineKernel(s)
+		for _, cnt := range []int{1, 3, 7, 8, 9, 16, 28, 37} {
+			t.Run(fmt.Sprintf("K=%d/B=%g/spread=%g/cnt=%d", tc.k, tc.bound, tc.spread, cnt), func(t *testing.T) {
+				lt := cnt + rng.IntN(3)
+				P := s.ParamsPerCoord()
+				theta := make([]float32, (P-1)*lt+cnt)
+				for i := range theta {
+					theta[i] = float32(tc.spread * rng.NormFloat64())
+				}
+				x := make([]float32, cnt)
+				for i := range x {
+					x[i] = float32(1.3 * s.B * (2*rng.Float64() - 1))
+				}
+				specials := []float32{float32(-s.B), float32(s.B), math.Nextafter32(float32(s.B), 0),
+					math.Nextafter32(float32(-s.B), -10), float32(math.NaN()), float32(math.Inf(1)), 0}
+				for i := range x {
+					if rng.IntN(4) == 0 {
+						x[i] = specials[rng.IntN(len(specials))]
+					}
+				}
+				if cnt > 2 {
+					theta[(2*s.K)*lt+1] = float32(math.NaN()) // a derivative parameter
+					theta[0*lt+2] = float32(math.NaN())       // a width
+				}
+				m := NewSplineMap(s)
+				e := make([]float64, 2*s.K*cnt)
+				m.prepare(e, theta, lt, cnt)
+				if cnt > 4 {
+					// Coordinate 4 at its last inner knot, rounded to float32.
+					invW, _ := s.sums(e, cnt, 4)
+					_, lo, _ := s.scan(e, cnt, 4, 0, invW, MinBinWidth, s.B)
+					x[4] = float32(lo)
+				}
+				fs := cnt + 5
+				zg, zv := make([]float32, cnt), make([]float32, cnt)
+				ag, av := make([]float64, atFields*fs), make([]float64, atFields*fs)
+				bg, bv := make([]int32, cnt), make([]int32, cnt)
+				s.latentGo(zg, x, e, theta, lt, cnt, ag, fs, bg)
+				kern.latent(zv, x, e, theta, lt, cnt, av, fs, bv)
+				for i := range cnt {
+					if bg[i] != bv[i] {
+						t.Fatalf("coordinate %d (x %g): bin %d (Go) vs %d (vector)", i, x[i], bg[i], bv[i])
+					}
+					if !sameBits(float64(zg[i]), float64(zv[i])) {
+						t.Fatalf("coordinate %d (x %g): z %g (Go) vs %g (vector)", i, x[i], zg[i], zv[i])
+					}
+					if bg[i] < 0 {
+						continue
+					}
+					for f := range atFields {
+						if g, v := ag[f*fs+i], av[f*fs+i]; !sameBits(g, v) {
+							t.Fatalf("coordinate %d (x %g, bin %d): field %d %v (Go) vs %v (vector)", i, x[i], bg[i], f, g, v)
+						}
+					}
+				}
+				// Nothing past cnt is written.
+				for f := range atFields {
+					for i := cnt; i < fs; i++ {
+						if av[f*fs+i] != 0 {
+							t.Fatalf("field %d written at %d, past the %d coordinates", f, i, cnt)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestSplineMapVectorMatchesGo: SplineMap gives the same bits with the
+// vector kernels as without, through Latent (z, log-dets), Backward (every
+// gradient), Data and DataColumn, including blocks that take the shifted
+// softmax (inputs beyond splineExpRange, NaN).
+func TestSplineMapVectorMatchesGo(t *testing.T) {
+	if !hasSplineVector {
+		t.Skip("no AVX-512 spline kernel on this CPU (or HEPFLOW_CPU caps it)")
+	}
+	defer func() { useSplineVector = hasSplineVector }()
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, tc := range []struct {
+		k       int
+		bound   float64
+		spread  float64
+		n, rows int
+	}{{8, 5, 1, 28, 9}, {8, 5, 3, 5, 13}, {2, 1, 1, 3, 5}, {16, 3, 2, 17, 3}, {8, 5, 100, 6, 4}} {
+		s := testSpline(tc.k, tc.bound)
+		c := newSplineBatch(rng, s, tc.n, tc.rows, tc.spread)
+		n, rows, p := c.n, c.rows, s.ParamsPerCoord()
+		if rows > 2 {
+			c.th[2*p*n+1*n+1] = float32(math.NaN())
+			c.th[1*p*n+3*n+0] = 800
+		}
+		gz := make([]float32, n*rows)
+		gld := make([]float64, rows)
+		for i := range gz {
+			gz[i] = float32(rng.NormFloat64())
+		}
+		for r := range gld {
+			gld[r] = rng.NormFloat64()
+		}
+		type out struct {
+			z, gx, gth, back []float32
+			ld, ldd          []float64
+		}
+		run := func(vector bool) out {
+			useSplineVector = vector
+			m := NewSplineMap(s)
+			o := out{z: make([]float32, n*rows), gx: make([]float32, n*rows), gth: make([]float32, len(c.th)),
+				back: make([]float32, n*rows), ld: make([]float64, rows), ldd: make([]float64, rows)}
+			m.Latent(o.z, c.x, c.th, n, rows, o.ld)
+			m.Backward(o.gx, o.gth, gz, gld, n, rows)
+			m.Data(o.back, o.z, c.th, n, rows, o.ldd)
+			return o
+		}
+		g, v := run(false), run(true)
+		name := fmt.Sprintf("K=%d/B=%g/spread=%g/n=%d", tc.k, tc.bound, tc.spread, tc.n)
+		cmp32 := func(what string, a, b []float32) {
+			for i := range a {
+				if !sameBits(float64(a[i]), float64(b[i])) {
+					t.Fatalf("%s: %s[%d] %g (Go) vs %g (vector)", name, what, i, a[i], b[i])
+				}
+			}
+		}
+		cmp32("z", g.z, v.z)
+		cmp32("dL/dx", g.gx, v.gx)
+		cmp32("dL/dtheta", g.gth, v.gth)
+		cmp32("f^-1(z)", g.back, v.back)
+		for r := range g.ld {
+			if !sameBits(g.ld[r], v.ld[r]) || !sameBits(g.ldd[r], v.ldd[r]) {
+				t.Fatalf("%s: row %d log-dets %v, %v (Go) vs %v, %v (vector)", name, r, g.ld[r], g.ldd[r], v.ld[r], v.ldd[r])
+			}
+		}
+	}
+}
+
+// TestSplinePrepareMatchesGo: the vector prepare writes the Go loop's
+// exponentials and finds the same largest input, for partial groups and
+// strides beyond the block.
+func TestSplinePrepareMatchesGo(t *testing.T) {
+	if !hasSplineVector {
+		t.Skip("no AVX-512 spline kernel on this CPU (or HEPFLOW_CPU caps it)")
+	}
+	rng := rand.New(rand.NewPCG(10, 10))
+	kern := newSplineKernel(testSpline(8, 5))
+	for _, cnt := range []int{1, 5, 8, 13, 28, 128} {
+		for _, spread := range []float64{1, 300} {
+			rows, lt := 16, cnt+rng.IntN(4)
+			theta := make([]float32, (rows-1)*lt+cnt)
+			for i := range theta {
+				theta[i] = float32(spread * rng.NormFloat64())
+			}
+			want := uint32(0)
+			for j := range rows {
+				for _, v := range theta[j*lt : j*lt+cnt] {
+					want = max(want, math.Float32bits(v)&0x7fffffff)
+				}
+			}
+			e := make([]float64, rows*cnt+3)
+			worst, ok := kern.prepare(e, theta, lt, cnt, rows)
+			if !ok || worst != want {
+				t.Fatalf("cnt %d spread %g: worst %#x, %v; want %#x", cnt, spread, worst, ok, want)
+			}
+			for j := range rows {
+				for i := range cnt {
+					if w := vec.Exp64(float64(theta[j*lt+i])); !sameBits(e[j*cnt+i], w) {
+						t.Fatalf("cnt %d spread %g: e[%d][%d] = %v, want Exp64(%v) = %v", cnt, spread, j, i, e[j*cnt+i], theta[j*lt+i], w)
+					}
+				}
+			}
+			for _, v := range e[rows*cnt:] {
+				if v != 0 {
+					t.Fatalf("cnt %d: written past the block", cnt)
+				}
+			}
+		}
+	}
+}
