@@ -206,3 +206,40 @@ type splineBackArgs struct {
 	gld    float64
 	consts *splineConsts
 }
+
+// inverse is RQSpline.inverseGo, on the vector path when it is enabled.
+// The assembly's logarithm takes positive normal slopes only; the few
+// others (NaN, Inf, 0 from extreme parameters) get log64's, which is
+// math.Log's for them.
+func (k *splineKernel) inverse(x, z []float32, e []float64, theta []float32, lt, cnt int, lg, slope []float64) {
+	if !useSplineVector || cnt == 0 {
+		k.s.inverseGo(x, z, e, theta, lt, cnt, lg, slope)
+		return
+	}
+	K := k.s.K
+	_, _, _, _ = x[cnt-1], z[cnt-1], lg[cnt-1], slope[cnt-1]
+	_ = e[2*K*cnt-1]
+	_ = theta[(3*K-2)*lt+cnt-1]
+	a := splineInvArgs{z: &z[0], x: &x[0], e: &e[0], theta: &theta[0], lt: lt, cnt: cnt,
+		lg: &lg[0], slope: &slope[0], k: K, consts: k.c}
+	splineInverseVector(&a)
+	for i, sl := range slope[:cnt] {
+		if be := math.Float64bits(sl) >> 52; be == 0 || be >= 0x7ff {
+			lg[i] = log64(sl)
+		}
+	}
+}
+
+// splineInvArgs are the inverse assembly's arguments (8-byte fields,
+// offsets 0 to 72).
+type splineInvArgs struct {
+	z, x   *float32
+	e      *float64
+	theta  *float32
+	lt     int
+	cnt    int
+	lg     *float64
+	slope  *float64
+	k      int
+	consts *splineConsts
+}

@@ -29,3 +29,13 @@ func splinePrepareVector(e *float64, theta *float32, lt, cnt, rows int, c *splin
 //
 //go:noescape
 func splineBackwardVector(a *splineBackArgs)
+
+// splineInverseVector is splineKernel.inverse's body in AVX-512 assembly.
+//
+//go:noescape
+func splineInverseVector(a *splineInvArgs)
+
+// splineMax0Vector is the assembly's max(v, 0), exposed for the tests.
+//
+//go:noescape
+func splineMax0Vector(dst, src *[8]float64)

@@ -41,6 +41,43 @@
 #define IKM1 2240(AX)
 #define I2KM1 2304(AX)
 
+// LOG64(w): Z18 = log64(w) for positive normal w (no special cases: the
+// callers handle the rest), log64's operations in its order. Z29 holds 1.
+// Clobbers Z19-Z22 and K7.
+#define LOG64(w) \
+	VPSRLQ $52, w, Z18 \
+	VPSRLQ $45, w, Z19 \
+	VPANDQ I127, Z19, Z19 \
+	VPANDQ MANT, w, Z20 \
+	VPORQ ONEBITS, Z20, Z20 \
+	VCVTQQ2PD Z19, Z21 \
+	VMULPD INV128, Z21, Z21 \
+	VADDPD Z29, Z21, Z21 \
+	VADDPD C256, Z21, Z21 \
+	VSUBPD Z21, Z20, Z20 \
+	VPSLLQ $1, Z19, Z19 \
+	KXNORB K7, K7, K7 \
+	VGATHERQPD 3016(AX)(Z19*8), K7, Z21 \
+	VMULPD Z21, Z20, Z20 \
+	VMULPD L6, Z20, Z21 \
+	VADDPD L5, Z21, Z21 \
+	VMULPD Z21, Z20, Z21 \
+	VADDPD L4, Z21, Z21 \
+	VMULPD Z21, Z20, Z21 \
+	VADDPD L3, Z21, Z21 \
+	VMULPD Z21, Z20, Z21 \
+	VADDPD L2, Z21, Z21 \
+	VMULPD Z21, Z20, Z21 \
+	VADDPD Z29, Z21, Z21 \
+	VMULPD Z21, Z20, Z21 \
+	KXNORB K7, K7, K7 \
+	VGATHERQPD 3008(AX)(Z19*8), K7, Z22 \
+	VPSUBQ I1023, Z18, Z18 \
+	VCVTQQ2PD Z18, Z18 \
+	VMULPD LN2, Z18, Z18 \
+	VADDPD Z22, Z18, Z18 \
+	VADDPD Z21, Z18, Z18
+
 // DERIV(u, d, ev): the derivative at a knot from its raw parameter u
 // (float64 lanes): ev = Exp64(-|u|), d = (MinDerivative + max(u, 0)) +
 // log64(1 + ev), RQSpline.deriv's operations in its order. Z29 holds 1.
@@ -74,38 +111,7 @@
 	VPSLLQ $52, Z22, Z22 \
 	VPADDQ Z22, Z23, ev \
 	VADDPD Z29, ev, Z17 \
-	VPSRLQ $52, Z17, Z18 \
-	VPSRLQ $45, Z17, Z19 \
-	VPANDQ I127, Z19, Z19 \
-	VPANDQ MANT, Z17, Z20 \
-	VPORQ ONEBITS, Z20, Z20 \
-	VCVTQQ2PD Z19, Z21 \
-	VMULPD INV128, Z21, Z21 \
-	VADDPD Z29, Z21, Z21 \
-	VADDPD C256, Z21, Z21 \
-	VSUBPD Z21, Z20, Z20 \
-	VPSLLQ $1, Z19, Z19 \
-	KXNORB K7, K7, K7 \
-	VGATHERQPD 3016(AX)(Z19*8), K7, Z21 \
-	VMULPD Z21, Z20, Z20 \
-	VMULPD L6, Z20, Z21 \
-	VADDPD L5, Z21, Z21 \
-	VMULPD Z21, Z20, Z21 \
-	VADDPD L4, Z21, Z21 \
-	VMULPD Z21, Z20, Z21 \
-	VADDPD L3, Z21, Z21 \
-	VMULPD Z21, Z20, Z21 \
-	VADDPD L2, Z21, Z21 \
-	VMULPD Z21, Z20, Z21 \
-	VADDPD Z29, Z21, Z21 \
-	VMULPD Z21, Z20, Z21 \
-	KXNORB K7, K7, K7 \
-	VGATHERQPD 3008(AX)(Z19*8), K7, Z22 \
-	VPSUBQ I1023, Z18, Z18 \
-	VCVTQQ2PD Z18, Z18 \
-	VMULPD LN2, Z18, Z18 \
-	VADDPD Z22, Z18, Z18 \
-	VADDPD Z21, Z18, Z18 \
+	LOG64(Z17) \
 	VXORPD Z19, Z19, Z19 \
 	VMAXPD u, Z19, Z19 \
 	VADDPD MIND, Z19, Z19 \
@@ -726,5 +732,250 @@ derivs:
 	JMP  bgroup
 
 bdone:
+	VZEROUPPER
+	RET
+
+// GOMAX0(r, t): t = Go's max(r, 0): +0 for -0 and below, NaN for NaN.
+// Clobbers K7.
+#define GOMAX0(r, t) \
+	VMAXPD Z27, r, t \
+	VCMPPD $3, r, r, K7 \
+	VMOVAPD r, K7, t
+
+// func splineInverseVector(a *splineInvArgs)
+//
+// RQSpline.inverseGo for a.cnt coordinates, eight per group (the last
+// group masked): latent's steps with the roles of x and y exchanged (the
+// bin from the heights, the x knots from the widths), then local.invert,
+// local.value's slope at the root, and its log64. Register use as in
+// splineLatentVector; R11 and R12 walk lg and slope; Z27 holds 0.
+TEXT ·splineInverseVector(SB), NOSPLIT, $16-8
+	MOVQ a+0(FP), BX
+	MOVQ 0(BX), DI  // z
+	MOVQ 8(BX), SI  // x
+	MOVQ 16(BX), DX
+	MOVQ 24(BX), R8
+	MOVQ 32(BX), R9
+	SHLQ $2, R9
+	MOVQ 40(BX), R13
+	MOVQ R13, R10
+	SHLQ $3, R10
+	MOVQ 48(BX), R11 // lg
+	MOVQ 56(BX), R12 // slope
+	MOVQ 64(BX), CX
+	MOVQ CX, kk-8(SP)
+	MOVQ R10, R14
+	IMULQ CX, R14
+	MOVQ 72(BX), AX
+	VPBROADCASTD R9, Y30
+	VMOVUPD 512(AX), Z29
+	VMOVUPD 64(AX), Z28
+	VMOVUPD 0(AX), Z27
+	VMOVAPD Z27, Z26 // -B (Z27 becomes 0 below)
+	VXORPD Z27, Z27, Z27
+
+igroup:
+	TESTQ R13, R13
+	JLE   idone
+	MOVQ  $8, BX
+	CMPQ  R13, BX
+	CMOVQLT R13, BX
+	KMOVB 2432(AX)(BX*1), K1
+
+	VMOVUPS.Z (DI), K1, Y24
+	VCVTPS2PD Y24, Z0
+	VCMPPD $0x1d, Z26, Z0, K1, K2
+	VCMPPD $0x11, Z28, Z0, K2, K2
+	VMOVAPD Z29, Z23 // slope 1 outside
+	VXORPD Z18, Z18, Z18 // log 0 outside
+	KORTESTB K2, K2
+	JZ    istore
+
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	MOVQ DX, BX
+	MOVQ kk-8(SP), CX
+
+isums:
+	VMOVUPD.Z (BX), K1, Z15
+	VADDPD Z15, Z1, Z1
+	VMOVUPD.Z (BX)(R14*1), K1, Z16
+	VADDPD Z16, Z2, Z2
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  isums
+	VDIVPD Z1, Z29, Z1
+	VDIVPD Z2, Z29, Z2
+
+	// The bin from the heights' knots: Z9, Z10 its y knots.
+	VXORPD  Z3, Z3, Z3
+	VMOVAPD Z26, Z4
+	VPXORD  Y8, Y8, Y8
+	KMOVB   K2, K6
+	LEAQ (DX)(R14*1), BX
+	MOVQ kk-8(SP), CX
+	DECQ CX
+
+iscan:
+	VMOVUPD.Z (BX), K1, Z15
+	VMULPD Z2, Z15, Z15
+	VMULPD SCALEH, Z15, Z15
+	VADDPD MINH, Z15, Z15
+	VADDPD Z15, Z3, Z3
+	VMULPD TWOB, Z3, Z16
+	VADDPD Z26, Z16, Z16
+	VCMPPD $0x11, Z16, Z0, K6, K5
+	VMOVAPD Z4, K5, Z9
+	VMOVAPD Z16, K5, Z10
+	VMOVDQA32 Y8, K5, Y7
+	KANDNB K6, K5, K6
+	VMOVAPD Z16, Z4
+	VPADDD IONE, Y8, Y8
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  iscan
+	VMOVAPD Z4, K6, Z9
+	VMOVAPD Z28, K6, Z10
+	VMOVDQA32 Y8, K6, Y7
+
+	// Its x knots from the widths: Z5, Z6.
+	VXORPD Z3, Z3, Z3
+	VPXORD Y8, Y8, Y8
+	MOVQ DX, BX
+	MOVQ kk-8(SP), CX
+	DECQ CX
+
+ipair:
+	VPCMPEQD Y8, Y7, K2, K5
+	VMULPD TWOB, Z3, Z16
+	VADDPD Z26, Z16, Z16
+	VMOVAPD Z16, K5, Z5
+	VMOVUPD.Z (BX), K1, Z15
+	VMULPD Z1, Z15, Z15
+	VMULPD SCALEW, Z15, Z15
+	VADDPD MINW, Z15, Z15
+	VADDPD Z15, Z3, Z3
+	VMULPD TWOB, Z3, Z16
+	VADDPD Z26, Z16, Z16
+	VMOVAPD Z16, K5, Z6
+	VPADDD IONE, Y8, Y8
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  ipair
+	VPCMPEQD Y8, Y7, K2, K5
+	VMULPD TWOB, Z3, Z16
+	VADDPD Z26, Z16, Z16
+	VMOVAPD Z16, K5, Z5
+	VMOVAPD Z28, K5, Z6
+
+	// D0 and D1 as in splineLatentVector.
+	VPTESTMD Y7, Y7, K2, K3
+	VPADDD I2KM1, Y7, Y15
+	VPMULLD Y30, Y15, Y15
+	VPADDD IOTA4, Y15, Y15
+	VXORPS Y16, Y16, Y16
+	KMOVB K3, K4
+	VGATHERDPS (R8)(Y15*1), K4, Y16
+	VCVTPS2PD Y16, Z16
+	DERIV(Z16, Z11, Z13)
+	VBLENDMPD Z11, Z29, K3, Z11
+
+	VPCMPD $4, IKM1, Y7, K2, K3
+	VPADDD Y30, Y15, Y15
+	VXORPS Y16, Y16, Y16
+	KMOVB K3, K4
+	VGATHERDPS (R8)(Y15*1), K4, Y16
+	VCVTPS2PD Y16, Z16
+	DERIV(Z16, Z12, Z14)
+	VBLENDMPD Z12, Z29, K3, Z12
+
+	// local.invert.
+	VSUBPD Z5, Z6, Z6    // W
+	VSUBPD Z9, Z10, Z10  // H
+	VDIVPD Z6, Z10, Z16  // s
+	VSUBPD Z9, Z0, Z15   // dy
+	VADDPD Z12, Z11, Z17
+	VADDPD Z16, Z16, Z18
+	VSUBPD Z18, Z17, Z17 // c
+	VSUBPD Z11, Z16, Z18
+	VMULPD Z18, Z10, Z18
+	VMULPD Z17, Z15, Z19 // dy c
+	VADDPD Z19, Z18, Z18 // a
+	VMULPD Z11, Z10, Z20
+	VSUBPD Z19, Z20, Z20 // b
+	VXORPD SIGN, Z16, Z21
+	VMULPD Z15, Z21, Z21 // cc = -s dy
+	VMULPD Z20, Z20, Z22
+	VADDPD Z18, Z18, Z23
+	VADDPD Z23, Z23, Z23
+	VMULPD Z21, Z23, Z23
+	VSUBPD Z23, Z22, Z22
+	GOMAX0(Z22, Z23)     // disc
+	VSQRTPD Z23, Z23
+	VXORPD SIGN, Z20, Z20
+	VSUBPD Z23, Z20, Z20 // den
+	VADDPD Z21, Z21, Z21
+	VDIVPD Z20, Z21, Z21
+	GOMAX0(Z21, Z22)
+	VMINPD Z22, Z29, Z22
+	VCMPPD $0, Z27, Z20, K7 // den == 0: 0
+	VMOVAPD Z27, K7, Z22
+	VMULPD Z6, Z22, Z22
+	VADDPD Z22, Z5, Z22  // x = X + q W
+
+	// local.value's slope at x, and its logarithm.
+	VSUBPD Z5, Z22, Z15
+	VDIVPD Z6, Z15, Z15  // xi
+	VSUBPD Z15, Z29, Z18 // 1 - xi
+	VMULPD Z18, Z15, Z19 // t
+	VMULPD Z19, Z17, Z20
+	VADDPD Z20, Z16, Z20 // den
+	VMULPD Z15, Z12, Z21
+	VMULPD Z15, Z21, Z21
+	VADDPD Z16, Z16, Z23
+	VMULPD Z19, Z23, Z23
+	VADDPD Z23, Z21, Z21
+	VMULPD Z18, Z11, Z23
+	VMULPD Z18, Z23, Z23
+	VADDPD Z23, Z21, Z21 // m
+	VDIVPD Z20, Z16, Z23
+	VMULPD Z23, Z23, Z23
+	VMULPD Z21, Z23, Z23 // slope
+	VCVTPD2PS Z22, Y22
+	VMOVAPS Y22, K2, Y24
+	VMOVAPD Z23, Z17
+	LOG64(Z17)
+	VMOVAPD.Z Z18, K2, Z18
+	VBLENDMPD Z23, Z29, K2, Z23
+
+istore:
+	VMOVUPS Y24, K1, (SI)
+	VMOVUPD Z18, K1, (R11)
+	VMOVUPD Z23, K1, (R12)
+	ADDQ $32, DI
+	ADDQ $32, SI
+	ADDQ $64, DX
+	ADDQ $32, R8
+	ADDQ $64, R11
+	ADDQ $64, R12
+	SUBQ $8, R13
+	JMP  igroup
+
+idone:
+	VZEROUPPER
+	RET
+
+// func splineMax0Vector(dst, src *[8]float64)
+//
+// GOMAX0 on eight values, for the tests: the clamps of local.invert are
+// never reached by random parameters in float64, so their semantics are
+// checked here.
+TEXT ·splineMax0Vector(SB), NOSPLIT, $0-16
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	VXORPD Z27, Z27, Z27
+	VMOVUPD (SI), Z0
+	GOMAX0(Z0, Z1)
+	VMOVUPD Z1, (DI)
 	VZEROUPPER
 	RET

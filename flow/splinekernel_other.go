@@ -18,3 +18,11 @@ func splinePrepareVector(e *float64, theta *float32, lt, cnt, rows int, c *splin
 func splineBackwardVector(a *splineBackArgs) {
 	panic("flow: spline vector kernel called on a build without it")
 }
+
+func splineInverseVector(a *splineInvArgs) {
+	panic("flow: spline vector kernel called on a build without it")
+}
+
+func splineMax0Vector(dst, src *[8]float64) {
+	panic("flow: spline vector kernel called on a build without it")
+}

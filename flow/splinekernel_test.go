@@ -122,7 +122,10 @@ func TestSplineKernelMatchesGo(t *testing.T) {
 // TestSplineMapVectorMatchesGo: SplineMap gives the same bits with the
 // vector kernels as without, through Latent (z, log-dets), Backward (every
 // gradient), Data and DataColumn, including blocks that take the shifted
-// softmax (inputs beyond splineExpRange, NaN).
+// softmax (inputs beyond splineExpRange, NaN) and an infinite derivative.
+// (The outputs are float32: a float64 rounding difference inside Backward
+// would rarely show; the float64 state Latent leaves is compared exactly
+// by TestSplineKernelMatchesGo.)
 func TestSplineMapVectorMatchesGo(t *testing.T) {
 	if !hasSplineVector {
 		t.Skip("no AVX-512 spline kernel on this CPU (or HEPFLOW_CPU caps it)")
@@ -141,6 +144,7 @@ func TestSplineMapVectorMatchesGo(t *testing.T) {
 		if rows > 2 {
 			c.th[2*p*n+1*n+1] = float32(math.NaN())
 			c.th[1*p*n+3*n+0] = 800
+			c.th[0*p*n+(2*s.K+1)*n+2] = float32(math.Inf(1)) // a derivative: an infinite slope
 		}
 		gz := make([]float32, n*rows)
 		gld := make([]float64, rows)
@@ -151,8 +155,8 @@ func TestSplineMapVectorMatchesGo(t *testing.T) {
 			gld[r] = rng.NormFloat64()
 		}
 		type out struct {
-			z, gx, gth, back []float32
-			ld, ldd          []float64
+			z, gx, gth, back, col []float32
+			ld, ldd, ldc          []float64
 		}
 		run := func(vector bool) out {
 			useSplineVector = vector
@@ -162,6 +166,18 @@ func TestSplineMapVectorMatchesGo(t *testing.T) {
 			m.Latent(o.z, c.x, c.th, n, rows, o.ld)
 			m.Backward(o.gx, o.gth, gz, gld, n, rows)
 			m.Data(o.back, o.z, c.th, n, rows, o.ldd)
+			// DataColumn on each coordinate's column of parameters.
+			o.col, o.ldc = make([]float32, n*rows), make([]float64, n*rows)
+			thT, zc := make([]float32, p*rows), make([]float32, rows)
+			for i := range n {
+				for r := range rows {
+					zc[r] = o.z[r*n+i]
+					for q := range p {
+						thT[q*rows+r] = c.th[r*p*n+q*n+i]
+					}
+				}
+				m.DataColumn(o.col[i*rows:(i+1)*rows], zc, thT, rows, rows, o.ldc[i*rows:(i+1)*rows])
+			}
 			return o
 		}
 		g, v := run(false), run(true)
@@ -177,6 +193,12 @@ func TestSplineMapVectorMatchesGo(t *testing.T) {
 		cmp32("dL/dx", g.gx, v.gx)
 		cmp32("dL/dtheta", g.gth, v.gth)
 		cmp32("f^-1(z)", g.back, v.back)
+		cmp32("f^-1(z) by columns", g.col, v.col)
+		for i := range g.ldc {
+			if !sameBits(g.ldc[i], v.ldc[i]) {
+				t.Fatalf("%s: DataColumn log-det %d: %v (Go) vs %v (vector)", name, i, g.ldc[i], v.ldc[i])
+			}
+		}
 		for r := range g.ld {
 			if !sameBits(g.ld[r], v.ld[r]) || !sameBits(g.ldd[r], v.ldd[r]) {
 				t.Fatalf("%s: row %d log-dets %v, %v (Go) vs %v, %v (vector)", name, r, g.ld[r], g.ldd[r], v.ld[r], v.ldd[r])
@@ -224,6 +246,22 @@ func TestSplinePrepareMatchesGo(t *testing.T) {
 					t.Fatalf("cnt %d: written past the block", cnt)
 				}
 			}
+		}
+	}
+}
+
+// TestSplineMax0: the assembly's max(v, 0) (local.invert's clamps of the
+// discriminant and the root) is Go's: +0 for -0 and negatives, NaN kept.
+func TestSplineMax0(t *testing.T) {
+	if !hasSplineVector {
+		t.Skip("no AVX-512 spline kernel on this CPU (or HEPFLOW_CPU caps it)")
+	}
+	src := [8]float64{-1, math.Copysign(0, -1), 0, 2.5, math.NaN(), math.Inf(-1), math.Inf(1), -1e-310}
+	var dst [8]float64
+	splineMax0Vector(&dst, &src)
+	for i, v := range src {
+		if want := max(v, 0); !sameBits(dst[i], want) || math.Signbit(dst[i]) != math.Signbit(want) {
+			t.Errorf("max(%v, 0) = %v, want %v", v, dst[i], want)
 		}
 	}
 }

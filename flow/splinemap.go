@@ -47,6 +47,8 @@ type SplineMap struct {
 	at   []float64
 	bins []int32
 	de   []float64 // Data's and DataColumn's exponentials (one block)
+	lg   []float64 // their log-slopes (one block)
+	sl   []float64 // and slopes
 	mx   []float64 // softmax maxima of one block
 	k    *splineKernel
 }
@@ -388,21 +390,17 @@ func (m *SplineMap) Data(x, z, theta []float32, n, rows int, logdet []float64) {
 	if len(m.de) < 2*s.K*n {
 		m.de = make([]float64, 2*s.K*n)
 	}
+	m.growInverse(n)
 	for r := 0; r < rows; r++ {
 		th := theta[r*w : (r+1)*w]
 		m.prepare(m.de, th, n, n)
+		m.k.inverse(x[r*n:(r+1)*n], z[r*n:(r+1)*n], m.de, th, n, n, m.lg, m.sl)
 		// One logarithm per coordinate, summed as DataColumn sums them, so
-		// the two agree to the bit.
+		// the two agree to the bit (outside the interval the logarithm is
+		// +0, which leaves the sum as it is).
 		var ld float64
-		for i, zv := range z[r*n : (r+1)*n] {
-			v := float64(zv)
-			if !(v >= -s.B && v < s.B) {
-				x[r*n+i] = zv
-				continue
-			}
-			xv, slope := s.inverse(m.de, th, n, n, i, v)
-			x[r*n+i] = float32(xv)
-			ld -= log64(slope)
+		for _, l := range m.lg[:n] {
+			ld -= l
 		}
 		logdet[r] += ld
 	}
@@ -414,20 +412,38 @@ func (m *SplineMap) DataColumn(x, z, theta []float32, stride, rows int, logdet [
 	if len(m.de) < 2*s.K*splineColumnBlock {
 		m.de = make([]float64, 2*s.K*splineColumnBlock)
 	}
+	m.growInverse(splineColumnBlock)
 	for r0 := 0; r0 < rows; r0 += splineColumnBlock {
 		cnt := min(splineColumnBlock, rows-r0)
 		th := theta[r0:]
 		m.prepare(m.de, th, stride, cnt)
-		for i, zv := range z[r0 : r0+cnt] {
-			v := float64(zv)
-			if !(v >= -s.B && v < s.B) {
-				x[r0+i] = zv
-				continue
-			}
-			xv, slope := s.inverse(m.de, th, cnt, stride, i, v)
-			x[r0+i] = float32(xv)
-			logdet[r0+i] -= log64(slope)
+		m.k.inverse(x[r0:r0+cnt], z[r0:r0+cnt], m.de, th, stride, cnt, m.lg, m.sl)
+		for i, l := range m.lg[:cnt] {
+			logdet[r0+i] -= l
 		}
+	}
+}
+
+// growInverse makes the inverses' scratch hold n coordinates.
+func (m *SplineMap) growInverse(n int) {
+	if len(m.lg) < n {
+		m.lg, m.sl = make([]float64, n), make([]float64, n)
+	}
+}
+
+// inverseGo is the per-coordinate body of Data and DataColumn in Go, which
+// the vector path (splineKernel.inverse) must reproduce to the bit: x =
+// f^-1(z) for the cnt coordinates of one prepared block, with log dz/dx in
+// lg and dz/dx in slope (+0 and 1 outside the interval).
+func (s RQSpline) inverseGo(x, z []float32, e []float64, theta []float32, lt, cnt int, lg, slope []float64) {
+	for i, zv := range z[:cnt] {
+		v := float64(zv)
+		if !(v >= -s.B && v < s.B) {
+			x[i], lg[i], slope[i] = zv, 0, 1
+			continue
+		}
+		xv, sl := s.inverse(e, theta, cnt, lt, i, v)
+		x[i], lg[i], slope[i] = float32(xv), log64(sl), sl
 	}
 }
 
