@@ -181,14 +181,16 @@ func runBench(ctx context.Context, args []string, e *env) error {
 		}
 		rows = append(rows, r)
 	}
+	machine := benchmark.DescribeMachine()
 	if c.json {
-		b, err := json.Marshal(map[string]any{"threads": c.threads, "cpus": runtime.NumCPU(), "results": rows})
+		b, err := json.Marshal(map[string]any{"threads": c.threads, "cpus": runtime.NumCPU(), "machine": machine, "results": rows})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(e.stdout, string(b))
 		return nil
 	}
+	fmt.Fprintf(e.stdout, "machine: %s\n", machine)
 	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "mode\timplementation\tevents/s\tpeak RSS MB\tratio to reference\n")
 	for _, r := range rows {
