@@ -1,8 +1,9 @@
 // Package benchmark runs the standard benchmarks (D=28, 5 MADE blocks
-// [128,128], ReLU, affine; train batch 512, log-density and sampling batch
-// 4096; or the same NSF) on hepflow and, side by side, on the PyTorch reference script, so that
-// speed is always reported as a ratio measured in one run, next to a description
-// of the machine (DescribeMachine).
+// [128,128], ReLU, affine or rational-quadratic spline maps; train batch 512,
+// log-density and sampling batch 4096) on hepflow and, side by side, on the
+// PyTorch reference script, so that speed is always reported as a ratio
+// measured in one run, next to a description of the machine
+// (DescribeMachine).
 package benchmark
 
 import (
