@@ -24,6 +24,7 @@ type splineConsts struct {
 	exp2  [64]float64
 	logt  [128][2]float64
 	g     [3][8]float64 // Backward's: 2B(1 - K MinBinWidth), 2B(1 - K MinBinHeight), 2
+	q     [7][4]int64   // the AVX2 kernels' int64 vectors (sq* indices)
 }
 
 // Indices of splineConsts.f and splineConsts.i, in the assembly's order.
@@ -60,6 +61,19 @@ const (
 	scL2
 	scLn2
 	scSign
+)
+
+// Indices of splineConsts.q: lane offsets 0, 4, 8, 12, then 1, -1, K-1,
+// 2K-1 in every lane, 2^52's bits (added to an integer below 2^52 they make
+// 2^52 + it as a float64) and 1023 as a float64.
+const (
+	sqIota4 = iota
+	sqOne
+	sqMinus1
+	sqKMinus1
+	sqTwoKMinus1
+	sqTwo52
+	sqF1023
 )
 
 const (
@@ -119,6 +133,15 @@ func newSplineKernel(s RQSpline) *splineKernel {
 		c.g[1][l] = 2 * s.B * (1 - MinBinHeight*k)
 		c.g[2][l] = 2
 	}
+	for l := range 4 {
+		c.q[sqIota4][l] = int64(4 * l)
+		c.q[sqOne][l] = 1
+		c.q[sqMinus1][l] = -1
+		c.q[sqKMinus1][l] = int64(s.K - 1)
+		c.q[sqTwoKMinus1][l] = int64(2*s.K - 1)
+		c.q[sqTwo52][l] = int64(math.Float64bits(0x1p52))
+		c.q[sqF1023][l] = int64(math.Float64bits(1023))
+	}
 	for j := range c.logt {
 		c.logt[j] = [2]float64{logTable[j].log, logTable[j].inv}
 	}
@@ -166,7 +189,15 @@ func (k *splineKernel) latent(z, x []float32, e []float64, theta []float32, lt, 
 	_ = at[(atFields-1)*fs+cnt-1]
 	a := splineArgs{x: &x[0], z: &z[0], e: &e[0], theta: &theta[0], lt: lt, cnt: cnt,
 		at: &at[0], fs: fs, bins: &bins[0], k: K, consts: k.c}
-	splineLatentVector(&a)
+	if useSplineAVX512 {
+		splineLatentVector(&a)
+		return
+	}
+	// The AVX2 kernel does whole groups of four; Go the rest.
+	if cnt >= 4 {
+		splineLatentAVX2(&a)
+	}
+	k.s.latentGoFrom(cnt&^3, z, x, e, theta, lt, cnt, at, fs, bins)
 }
 
 // backward is RQSpline.backwardGo (one row of len(x) coordinates), on the

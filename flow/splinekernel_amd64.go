@@ -8,17 +8,32 @@ import (
 	"hepflow/nn/vec"
 )
 
-// hasSplineVector reports whether the AVX-512 spline kernel can run: the
+// hasSplineAVX512 reports whether the AVX-512 spline kernels can run: the
 // CPU has AVX-512 F, DQ and VL and $HEPFLOW_CPU allows AVX-512.
-var hasSplineVector = vec.CPU() >= vec.AVX512 && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
+// hasSplineAVX2 is the same for the AVX2 kernels.
+var (
+	hasSplineAVX512 = vec.CPU() >= vec.AVX512 && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
+	hasSplineAVX2   = vec.CPU() >= vec.AVX2
+	hasSplineVector = hasSplineAVX512 || hasSplineAVX2
+)
 
-// useSplineVector selects it; tests flip it to compare the two paths.
-var useSplineVector = hasSplineVector
+// useSplineVector selects the vector kernels, useSplineAVX512 the AVX-512
+// ones among them; tests flip them to compare the paths.
+var (
+	useSplineVector = hasSplineVector
+	useSplineAVX512 = hasSplineAVX512
+)
 
 // splineLatentVector is splineKernel.latent's body in AVX-512 assembly.
 //
 //go:noescape
 func splineLatentVector(a *splineArgs)
+
+// splineLatentAVX2 is splineLatentVector on four lanes, for the first
+// a.cnt&^3 coordinates.
+//
+//go:noescape
+func splineLatentAVX2(a *splineArgs)
 
 // splinePrepareVector is splineKernel.prepare's body in AVX-512 assembly.
 //

@@ -3,9 +3,16 @@
 package flow
 
 // Off amd64 (or with the purego tag) the spline runs in Go only.
-const hasSplineVector = false
+const (
+	hasSplineAVX512 = false
+	hasSplineAVX2   = false
+	hasSplineVector = false
+)
 
-var useSplineVector = false
+var (
+	useSplineVector = false
+	useSplineAVX512 = false
+)
 
 func splineLatentVector(a *splineArgs) {
 	panic("flow: spline vector kernel called on a build without it")
@@ -26,3 +33,5 @@ func splineInverseVector(a *splineInvArgs) {
 func splineMax0Vector(dst, src *[8]float64) {
 	panic("flow: spline vector kernel called on a build without it")
 }
+
+func splineLatentAVX2(a *splineArgs) { panic("flow: spline vector kernel called on a build without it") }

@@ -29,6 +29,26 @@ func TestSplineConsts(t *testing.T) {
 	}
 }
 
+// splinePaths runs f once per vector kernel family this CPU has (AVX-512,
+// AVX2), with that family selected, and skips the test when there is none.
+func splinePaths(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	if !hasSplineVector {
+		t.Skip("no vector spline kernels on this CPU (or HEPFLOW_CPU rules them out)")
+	}
+	defer func() { useSplineVector, useSplineAVX512 = hasSplineVector, hasSplineAVX512 }()
+	for _, p := range []struct {
+		name   string
+		has    bool
+		avx512 bool
+	}{{"avx512", hasSplineAVX512, true}, {"avx2", hasSplineAVX2, false}} {
+		if p.has {
+			useSplineAVX512 = p.avx512
+			t.Run(p.name, f)
+		}
+	}
+}
+
 // sameBits reports whether a and b are the same float64, any NaN equal to
 // any NaN (payloads may differ between the paths).
 func sameBits(a, b float64) bool {
@@ -40,10 +60,9 @@ func sameBits(a, b float64) bool {
 // (whole groups of eight and partial ones), parameter strides beyond the
 // block, bin counts, spreads from flat to extreme, inputs inside, outside,
 // at the ends, near a knot and NaN, and NaN parameters.
-func TestSplineKernelMatchesGo(t *testing.T) {
-	if !hasSplineVector {
-		t.Skip("no AVX-512 spline kernel on this CPU (or HEPFLOW_CPU caps it)")
-	}
+func TestSplineKernelMatchesGo(t *testing.T) { splinePaths(t, splineKernelMatchesGo) }
+
+func splineKernelMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
 	for _, tc := range []struct {
 		k      int
@@ -126,11 +145,10 @@ func TestSplineKernelMatchesGo(t *testing.T) {
 // (The outputs are float32: a float64 rounding difference inside Backward
 // would rarely show; the float64 state Latent leaves is compared exactly
 // by TestSplineKernelMatchesGo.)
-func TestSplineMapVectorMatchesGo(t *testing.T) {
-	if !hasSplineVector {
-		t.Skip("no AVX-512 spline kernel on this CPU (or HEPFLOW_CPU caps it)")
-	}
-	defer func() { useSplineVector = hasSplineVector }()
+func TestSplineMapVectorMatchesGo(t *testing.T) { splinePaths(t, splineMapVectorMatchesGo) }
+
+func splineMapVectorMatchesGo(t *testing.T) {
+	defer func() { useSplineVector = true }()
 	rng := rand.New(rand.NewPCG(9, 9))
 	for _, tc := range []struct {
 		k       int
@@ -210,10 +228,9 @@ func TestSplineMapVectorMatchesGo(t *testing.T) {
 // TestSplinePrepareMatchesGo: the vector prepare writes the Go loop's
 // exponentials and finds the same largest input, for partial groups and
 // strides beyond the block.
-func TestSplinePrepareMatchesGo(t *testing.T) {
-	if !hasSplineVector {
-		t.Skip("no AVX-512 spline kernel on this CPU (or HEPFLOW_CPU caps it)")
-	}
+func TestSplinePrepareMatchesGo(t *testing.T) { splinePaths(t, splinePrepareMatchesGo) }
+
+func splinePrepareMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 10))
 	kern := newSplineKernel(testSpline(8, 5))
 	for _, cnt := range []int{1, 5, 8, 13, 28, 128} {
@@ -253,8 +270,8 @@ func TestSplinePrepareMatchesGo(t *testing.T) {
 // TestSplineMax0: the assembly's max(v, 0) (local.invert's clamps of the
 // discriminant and the root) is Go's: +0 for -0 and negatives, NaN kept.
 func TestSplineMax0(t *testing.T) {
-	if !hasSplineVector {
-		t.Skip("no AVX-512 spline kernel on this CPU (or HEPFLOW_CPU caps it)")
+	if !hasSplineAVX512 {
+		t.Skip("no AVX-512 spline kernels on this CPU (or HEPFLOW_CPU caps them)")
 	}
 	src := [8]float64{-1, math.Copysign(0, -1), 0, 2.5, math.NaN(), math.Inf(-1), math.Inf(1), -1e-310}
 	var dst [8]float64

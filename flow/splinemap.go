@@ -261,7 +261,14 @@ func (m *SplineMap) Latent(z, x, theta []float32, n, rows int, logdet []float64)
 // parameter rows theta with stride lt), field f of coordinate i written to
 // at[f*fs+i].
 func (s RQSpline) latentGo(z, x []float32, e []float64, theta []float32, lt, cnt int, at []float64, fs int, bins []int32) {
-	for i, xv := range x[:cnt] {
+	s.latentGoFrom(0, z, x, e, theta, lt, cnt, at, fs, bins)
+}
+
+// latentGoFrom is latentGo for coordinates i0..cnt-1 only (the tail the
+// AVX2 kernel leaves).
+func (s RQSpline) latentGoFrom(i0 int, z, x []float32, e []float64, theta []float32, lt, cnt int, at []float64, fs int, bins []int32) {
+	for i := i0; i < cnt; i++ {
+		xv := x[i]
 		v := float64(xv)
 		if !(v >= -s.B && v < s.B) { // outside (or NaN): identity
 			z[i] = xv

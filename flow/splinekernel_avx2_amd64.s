@@ -1,0 +1,416 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The AVX2 spline kernels: splinekernel_amd64.s's steps on four float64
+// lanes, without mask registers (lane masks are vectors, merges are
+// blends), for whole groups of four coordinates (the Go wrappers finish the
+// tails in Go). Only 16 vector registers: the long-lived values of a group
+// live in the frame. Constants as in splinekernel_amd64.s (the first 32
+// bytes of each 64-byte vector), plus splineConsts.q's int64 vectors.
+#define NEGB 0(AX)
+#define POSB 64(AX)
+#define TWOB 128(AX)
+#define MINW 192(AX)
+#define SCALEW 256(AX)
+#define MINH 320(AX)
+#define SCALEH 384(AX)
+#define MIND 448(AX)
+#define ONE 512(AX)
+#define EXPFLOOR 576(AX)
+#define EXPINV 640(AX)
+#define EXPMAGIC 704(AX)
+#define LN2HI 768(AX)
+#define LN2LO 832(AX)
+#define C120 896(AX)
+#define C24 960(AX)
+#define C6 1024(AX)
+#define C2 1088(AX)
+#define MANT 1152(AX)
+#define ONEBITS 1216(AX)
+#define I127 1280(AX)
+#define I63 1344(AX)
+#define INV128 1472(AX)
+#define C256 1536(AX)
+#define L6 1600(AX)
+#define L5 1664(AX)
+#define L4 1728(AX)
+#define L3 1792(AX)
+#define L2 1856(AX)
+#define LN2 1920(AX)
+#define SIGN 1984(AX)
+#define IABS 2368(AX)
+#define GSCALEW 5056(AX)
+#define GSCALEH 5120(AX)
+#define TWO 5184(AX)
+#define QIOTA4 5248(AX)
+#define QONE 5280(AX)
+#define QMINUS1 5312(AX)
+#define QKM1 5344(AX)
+#define Q2KM1 5376(AX)
+#define QTWO52 5408(AX)
+#define QF1023 5440(AX)
+
+// EXP2(a, out): out = Exp64(a) on four lanes, exp64AVX512's operations.
+// Clobbers Y1-Y7 (a must not be one of them; out may).
+#define EXP2(a, out) \
+	VMOVUPD EXPFLOOR, Y1 \
+	VMAXPD a, Y1, a \
+	VMULPD EXPINV, a, Y1 \
+	VADDPD EXPMAGIC, Y1, Y1 \
+	VSUBPD EXPMAGIC, Y1, Y2 \
+	VMULPD LN2HI, Y2, Y3 \
+	VSUBPD Y3, a, Y3 \
+	VMULPD LN2LO, Y2, Y4 \
+	VSUBPD Y4, Y3, Y3 \
+	VMULPD C120, Y3, Y4 \
+	VADDPD C24, Y4, Y4 \
+	VMULPD Y4, Y3, Y4 \
+	VADDPD C6, Y4, Y4 \
+	VMULPD Y4, Y3, Y4 \
+	VADDPD C2, Y4, Y4 \
+	VMULPD Y4, Y3, Y4 \
+	VADDPD ONE, Y4, Y4 \
+	VMULPD Y4, Y3, Y4 \
+	VADDPD ONE, Y4, Y4 \
+	VPAND I63, Y1, Y5 \
+	VPCMPEQQ Y6, Y6, Y6 \
+	VGATHERQPD Y6, 2496(AX)(Y5*8), Y7 \
+	VMULPD Y4, Y7, Y7 \
+	VPSRLQ $6, Y1, Y5 \
+	VPSLLQ $52, Y5, Y5 \
+	VPADDQ Y5, Y7, out
+
+// LOG2(w, out): out = log64(w) for positive normal w, log64's operations.
+// Clobbers Y1-Y6 (w and out must not be among them).
+#define LOG2(w, out) \
+	VPSRLQ $52, w, Y1 \
+	VPSRLQ $45, w, Y2 \
+	VPAND I127, Y2, Y2 \
+	VPAND MANT, w, Y3 \
+	VPOR ONEBITS, Y3, Y3 \
+	VPOR QTWO52, Y2, Y4 \
+	VSUBPD QTWO52, Y4, Y4 \
+	VMULPD INV128, Y4, Y4 \
+	VADDPD ONE, Y4, Y4 \
+	VADDPD C256, Y4, Y4 \
+	VSUBPD Y4, Y3, Y3 \
+	VPSLLQ $1, Y2, Y2 \
+	VPCMPEQQ Y6, Y6, Y6 \
+	VGATHERQPD Y6, 3016(AX)(Y2*8), Y4 \
+	VMULPD Y4, Y3, Y3 \
+	VMULPD L6, Y3, Y4 \
+	VADDPD L5, Y4, Y4 \
+	VMULPD Y4, Y3, Y4 \
+	VADDPD L4, Y4, Y4 \
+	VMULPD Y4, Y3, Y4 \
+	VADDPD L3, Y4, Y4 \
+	VMULPD Y4, Y3, Y4 \
+	VADDPD L2, Y4, Y4 \
+	VMULPD Y4, Y3, Y4 \
+	VADDPD ONE, Y4, Y4 \
+	VMULPD Y4, Y3, Y4 \
+	VPCMPEQQ Y6, Y6, Y6 \
+	VGATHERQPD Y6, 3008(AX)(Y2*8), Y5 \
+	VPOR QTWO52, Y1, Y1 \
+	VSUBPD QTWO52, Y1, Y1 \
+	VSUBPD QF1023, Y1, Y1 \
+	VMULPD LN2, Y1, Y1 \
+	VADDPD Y5, Y1, Y1 \
+	VADDPD Y4, Y1, out
+
+// DERIV2(u, d, ev, w): RQSpline.deriv on four lanes: ev = Exp64(-|u|),
+// w = 1 + ev, d = (MinDerivative + max(u, 0)) + log64(w). Clobbers Y0-Y7.
+#define DERIV2(u, d, ev, w) \
+	VORPD SIGN, u, Y0 \
+	EXP2(Y0, ev) \
+	VADDPD ONE, ev, w \
+	LOG2(w, Y0) \
+	VXORPD Y1, Y1, Y1 \
+	VMAXPD u, Y1, Y1 \
+	VADDPD MIND, Y1, Y1 \
+	VADDPD Y0, Y1, d
+
+// GATHERU(idx, m, mx, out): out = float64(theta[idx]) (byte offsets idx
+// from R8) where the qword lane mask m (mx its low half) is set, 0
+// elsewhere. Clobbers X1, X2.
+#define GATHERU(idx, m, mx, out) \
+	VEXTRACTI128 $1, m, X2 \
+	VSHUFPS $0x88, X2, mx, X1 \
+	VXORPS X2, X2, X2 \
+	VGATHERQPS X1, (R8)(idx*1), X2 \
+	VCVTPS2PD X2, out
+
+// func splineLatentAVX2(a *splineArgs)
+//
+// splineLatentVector on four lanes for the first a.cnt&^3
+// coordinates. Frame slots (32 bytes): v, inside, X, xhi (then W), Y, yhi
+// (then H), bins, D0, D1, sig0, invW, invH, sig1, lt*4 in every lane, the
+// mask of the derivative being computed.
+TEXT ·splineLatentAVX2(SB), $512-8
+	MOVQ a+0(FP), BX
+	MOVQ 0(BX), DI
+	MOVQ 8(BX), SI
+	MOVQ 16(BX), DX
+	MOVQ 24(BX), R8
+	MOVQ 32(BX), R9
+	SHLQ $2, R9
+	MOVQ 40(BX), R13
+	MOVQ R13, R10
+	SHLQ $3, R10
+	MOVQ 48(BX), R11
+	MOVQ 56(BX), CX
+	SHLQ $3, CX
+	MOVQ CX, fs8-488(SP)
+	MOVQ 64(BX), R12
+	MOVQ 72(BX), CX
+	MOVQ CX, kk-496(SP)
+	MOVQ R10, R14
+	IMULQ CX, R14
+	MOVQ 80(BX), AX
+	MOVQ R9, X0
+	VPBROADCASTQ X0, Y0
+	VMOVDQU Y0, lt4-448(SP)
+
+agroup:
+	CMPQ R13, $4
+	JLT  adone
+	VMOVUPS (DI), X15
+	VCVTPS2PD X15, Y0
+	VMOVUPD Y0, v-32(SP)
+	VCMPPD $0x1d, NEGB, Y0, Y1
+	VCMPPD $0x11, POSB, Y0, Y2
+	VANDPD Y2, Y1, Y1
+	VMOVUPD Y1, in-64(SP)
+	VMOVMSKPD Y1, BX
+	VMOVDQU QMINUS1, Y14 // bins outside
+	TESTL BX, BX
+	JZ    astore
+
+	// sums
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	MOVQ DX, BX
+	MOVQ kk-496(SP), CX
+
+asums:
+	VADDPD (BX), Y2, Y2
+	VADDPD (BX)(R14*1), Y3, Y3
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  asums
+	VMOVUPD ONE, Y4
+	VDIVPD Y2, Y4, Y2
+	VDIVPD Y3, Y4, Y3
+	VMOVUPD Y2, invw-352(SP)
+	VMOVUPD Y3, invh-384(SP)
+
+	// scan: Y0 v, Y1 not found yet, Y2 invW, Y4 running sum, Y5 the knot
+	// below, Y6 X, Y7 xhi, Y8 bins, Y9 j.
+	VXORPD Y4, Y4, Y4
+	VMOVUPD NEGB, Y5
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	MOVQ DX, BX
+	MOVQ kk-496(SP), CX
+	DECQ CX
+
+ascan:
+	VMULPD (BX), Y2, Y10
+	VMULPD SCALEW, Y10, Y10
+	VADDPD MINW, Y10, Y10
+	VADDPD Y10, Y4, Y4
+	VMULPD TWOB, Y4, Y11
+	VADDPD NEGB, Y11, Y11
+	VCMPPD $0x11, Y11, Y0, Y10
+	VANDPD Y1, Y10, Y10
+	VBLENDVPD Y10, Y5, Y6, Y6
+	VBLENDVPD Y10, Y11, Y7, Y7
+	VBLENDVPD Y10, Y9, Y8, Y8
+	VANDNPD Y1, Y10, Y1
+	VMOVAPD Y11, Y5
+	VPADDQ QONE, Y9, Y9
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  ascan
+	VBLENDVPD Y1, Y5, Y6, Y6
+	VMOVUPD POSB, Y10
+	VBLENDVPD Y1, Y10, Y7, Y7
+	VBLENDVPD Y1, Y9, Y8, Y8
+	VMOVUPD Y6, x-96(SP)
+	VMOVUPD Y7, xhi-128(SP)
+	VMOVDQU Y8, b-224(SP)
+
+	// pair over the heights: Y1 inside, Y3 invH, Y12 ylo, Y13 yhi.
+	VMOVUPD in-64(SP), Y1
+	VXORPD Y4, Y4, Y4
+	VXORPD Y9, Y9, Y9
+	LEAQ (DX)(R14*1), BX
+	MOVQ kk-496(SP), CX
+	DECQ CX
+
+apair:
+	VPCMPEQQ Y9, Y8, Y14
+	VANDPD Y1, Y14, Y14
+	VMULPD TWOB, Y4, Y11
+	VADDPD NEGB, Y11, Y11
+	VBLENDVPD Y14, Y11, Y12, Y12
+	VMULPD (BX), Y3, Y10
+	VMULPD SCALEH, Y10, Y10
+	VADDPD MINH, Y10, Y10
+	VADDPD Y10, Y4, Y4
+	VMULPD TWOB, Y4, Y11
+	VADDPD NEGB, Y11, Y11
+	VBLENDVPD Y14, Y11, Y13, Y13
+	VPADDQ QONE, Y9, Y9
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  apair
+	VPCMPEQQ Y9, Y8, Y14
+	VANDPD Y1, Y14, Y14
+	VMULPD TWOB, Y4, Y11
+	VADDPD NEGB, Y11, Y11
+	VBLENDVPD Y14, Y11, Y12, Y12
+	VMOVUPD POSB, Y10
+	VBLENDVPD Y14, Y10, Y13, Y13
+	VMOVUPD Y12, y-160(SP)
+	VMOVUPD Y13, yhi-192(SP)
+
+	// D0 (1 at b = 0) from parameter row 2K-1+b, D1 (1 at b = K-1) from
+	// the next row.
+	VPXOR Y10, Y10, Y10
+	VPCMPEQQ Y10, Y8, Y10
+	VANDNPD Y1, Y10, Y15 // inside and b != 0
+	VMOVUPD Y15, m-480(SP)
+	VPADDQ Q2KM1, Y8, Y9
+	VPMULUDQ lt4-448(SP), Y9, Y9
+	VPADDQ QIOTA4, Y9, Y9
+	GATHERU(Y9, Y15, X15, Y11)
+	DERIV2(Y11, Y12, Y13, Y14)
+	VMOVUPD m-480(SP), Y15
+	VMOVUPD ONE, Y10
+	VBLENDVPD Y15, Y12, Y10, Y12
+	VMOVUPD Y12, d0-256(SP)
+	VXORPD Y1, Y1, Y1
+	VCMPPD $0x1d, Y1, Y11, Y1
+	VBLENDVPD Y1, Y10, Y13, Y2
+	VDIVPD Y14, Y2, Y2
+	VANDPD Y15, Y2, Y2
+	VMOVUPD Y2, sig0-320(SP)
+
+	VMOVDQU b-224(SP), Y8
+	VPCMPEQQ QKM1, Y8, Y10
+	VANDNPD in-64(SP), Y10, Y15 // inside and b != K-1
+	VMOVUPD Y15, m-480(SP)
+	VPADDQ lt4-448(SP), Y9, Y9
+	GATHERU(Y9, Y15, X15, Y11)
+	DERIV2(Y11, Y12, Y13, Y14)
+	VMOVUPD m-480(SP), Y15
+	VMOVUPD ONE, Y10
+	VBLENDVPD Y15, Y12, Y10, Y12
+	VMOVUPD Y12, d1-288(SP)
+	VXORPD Y1, Y1, Y1
+	VCMPPD $0x1d, Y1, Y11, Y1
+	VBLENDVPD Y1, Y10, Y13, Y2
+	VDIVPD Y14, Y2, Y2
+	VANDPD Y15, Y2, Y2
+	VMOVUPD Y2, sig1-416(SP)
+
+	// local.value: Y0 v, Y2 X, Y3 W, Y4 Y, Y5 H, Y6 D0, Y7 D1.
+	VMOVUPD v-32(SP), Y0
+	VMOVUPD x-96(SP), Y2
+	VMOVUPD xhi-128(SP), Y3
+	VSUBPD Y2, Y3, Y3
+	VMOVUPD Y3, xhi-128(SP) // now W
+	VMOVUPD y-160(SP), Y4
+	VMOVUPD yhi-192(SP), Y5
+	VSUBPD Y4, Y5, Y5
+	VMOVUPD Y5, yhi-192(SP) // now H
+	VMOVUPD d0-256(SP), Y6
+	VMOVUPD d1-288(SP), Y7
+	VSUBPD Y2, Y0, Y8
+	VDIVPD Y3, Y8, Y8    // xi
+	VDIVPD Y3, Y5, Y9    // s
+	VMOVUPD ONE, Y10
+	VSUBPD Y8, Y10, Y10  // 1 - xi
+	VMULPD Y10, Y8, Y11  // t
+	VADDPD Y7, Y6, Y12
+	VADDPD Y9, Y9, Y13   // 2s
+	VSUBPD Y13, Y12, Y12
+	VMULPD Y11, Y12, Y12
+	VADDPD Y12, Y9, Y12  // den
+	VMULPD Y8, Y9, Y14
+	VMULPD Y8, Y14, Y14
+	VMULPD Y11, Y6, Y15
+	VADDPD Y15, Y14, Y14 // num
+	VMULPD Y14, Y5, Y14
+	VDIVPD Y12, Y14, Y14
+	VADDPD Y14, Y4, Y14  // z
+	VMULPD Y8, Y7, Y15
+	VMULPD Y8, Y15, Y15
+	VMULPD Y11, Y13, Y13
+	VADDPD Y13, Y15, Y15
+	VMULPD Y10, Y6, Y13
+	VMULPD Y10, Y13, Y13
+	VADDPD Y13, Y15, Y15 // m
+	VDIVPD Y12, Y9, Y13  // q
+	VMULPD Y13, Y13, Y13
+	VMULPD Y15, Y13, Y13 // slope
+
+	// The outputs: z (x outside), the fields, the bins (-1 outside).
+	VCVTPD2PSY Y14, X14
+	VMOVUPD in-64(SP), Y1
+	VEXTRACTI128 $1, Y1, X2
+	VSHUFPS $0x88, X2, X1, X2
+	VMOVUPS (DI), X15
+	VBLENDVPS X2, X14, X15, X15
+	MOVQ fs8-488(SP), CX
+	MOVQ R11, BX
+	VMOVUPD x-96(SP), Y2
+	VMOVUPD Y2, (BX)
+	ADDQ CX, BX
+	VMOVUPD xhi-128(SP), Y2
+	VMOVUPD Y2, (BX)
+	ADDQ CX, BX
+	VMOVUPD Y4, (BX)
+	ADDQ CX, BX
+	VMOVUPD Y5, (BX)
+	ADDQ CX, BX
+	VMOVUPD Y6, (BX)
+	ADDQ CX, BX
+	VMOVUPD Y7, (BX)
+	ADDQ CX, BX
+	VMOVUPD invw-352(SP), Y2
+	VMOVUPD Y2, (BX)
+	ADDQ CX, BX
+	VMOVUPD invh-384(SP), Y2
+	VMOVUPD Y2, (BX)
+	ADDQ CX, BX
+	VMOVUPD sig0-320(SP), Y2
+	VMOVUPD Y2, (BX)
+	ADDQ CX, BX
+	VMOVUPD sig1-416(SP), Y2
+	VMOVUPD Y2, (BX)
+	ADDQ CX, BX
+	VMOVUPD Y13, (BX)
+	VMOVDQU b-224(SP), Y8
+	VMOVDQU QMINUS1, Y14
+	VBLENDVPD Y1, Y8, Y14, Y14
+
+astore:
+	VMOVUPS X15, (SI)
+	VEXTRACTI128 $1, Y14, X2
+	VSHUFPS $0x88, X2, X14, X2
+	VMOVUPS X2, (R12)
+	ADDQ $16, DI
+	ADDQ $16, SI
+	ADDQ $32, DX
+	ADDQ $16, R8
+	ADDQ $32, R11
+	ADDQ $16, R12
+	SUBQ $4, R13
+	JMP  agroup
+
+adone:
+	VZEROUPPER
+	RET
