@@ -172,7 +172,21 @@ func (k *splineKernel) prepare(e []float64, theta []float32, lt, cnt, rows int) 
 	}
 	_ = e[rows*cnt-1]
 	_ = theta[(rows-1)*lt+cnt-1]
-	return splinePrepareVector(&e[0], &theta[0], lt, cnt, rows, k.c), true
+	if useSplineAVX512 {
+		return splinePrepareVector(&e[0], &theta[0], lt, cnt, rows, k.c), true
+	}
+	// The AVX2 kernel does whole groups of four; Go the rest.
+	if cnt >= 4 {
+		worst = splinePrepareAVX2(&e[0], &theta[0], lt, cnt, rows, k.c)
+	}
+	for j := range rows {
+		for i := cnt &^ 3; i < cnt; i++ {
+			v := theta[j*lt+i]
+			e[j*cnt+i] = exp64(float64(v))
+			worst = max(worst, math.Float32bits(v)&0x7fffffff)
+		}
+	}
+	return worst, true
 }
 
 // latent is RQSpline.latentGo, on the vector path when it is enabled.
@@ -204,7 +218,7 @@ func (k *splineKernel) latent(z, x []float32, e []float64, theta []float32, lt, 
 // vector path when it is enabled.
 func (k *splineKernel) backward(gx, gt, gz []float32, gld float64, x []float32, e, at []float64, fs int, bins []int32) {
 	n := len(x)
-	if !useSplineVector || n == 0 {
+	if !useSplineAVX512 || n == 0 {
 		k.s.backwardGo(gx, gt, gz, gld, x, e, at, fs, bins)
 		return
 	}
@@ -243,7 +257,7 @@ type splineBackArgs struct {
 // others (NaN, Inf, 0 from extreme parameters) get log64's, which is
 // math.Log's for them.
 func (k *splineKernel) inverse(x, z []float32, e []float64, theta []float32, lt, cnt int, lg, slope []float64) {
-	if !useSplineVector || cnt == 0 {
+	if !useSplineAVX512 || cnt == 0 {
 		k.s.inverseGo(x, z, e, theta, lt, cnt, lg, slope)
 		return
 	}

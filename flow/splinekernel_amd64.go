@@ -54,3 +54,9 @@ func splineInverseVector(a *splineInvArgs)
 //
 //go:noescape
 func splineMax0Vector(dst, src *[8]float64)
+
+// splinePrepareAVX2 is splinePrepareVector on four lanes, for the first
+// cnt&^3 values of each row.
+//
+//go:noescape
+func splinePrepareAVX2(e *float64, theta *float32, lt, cnt, rows int, c *splineConsts) uint32

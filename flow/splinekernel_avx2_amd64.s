@@ -414,3 +414,51 @@ astore:
 adone:
 	VZEROUPPER
 	RET
+
+// func splinePrepareAVX2(e *float64, theta *float32, lt, cnt, rows int, c *splineConsts) uint32
+//
+// splinePrepareVector on four lanes, for the first cnt&^3 values of each
+// row.
+TEXT ·splinePrepareAVX2(SB), NOSPLIT, $0-52
+	MOVQ e+0(FP), DI
+	MOVQ theta+8(FP), SI
+	MOVQ lt+16(FP), R9
+	SHLQ $2, R9
+	MOVQ cnt+24(FP), R10
+	MOVQ rows+32(FP), R11
+	MOVQ c+40(FP), AX
+	VPXOR X9, X9, X9
+
+prow:
+	MOVQ DI, DX
+	MOVQ SI, R8
+	MOVQ R10, R13
+
+planes:
+	CMPQ R13, $4
+	JLT  pnext
+	VMOVUPS (R8), X0
+	VPAND IABS, X0, X8
+	VPMAXUD X8, X9, X9
+	VCVTPS2PD X0, Y0
+	EXP2(Y0, Y0)
+	VMOVUPD Y0, (DX)
+	ADDQ $32, DX
+	ADDQ $16, R8
+	SUBQ $4, R13
+	JMP  planes
+
+pnext:
+	LEAQ (DI)(R10*8), DI
+	ADDQ R9, SI
+	DECQ R11
+	JNZ  prow
+
+	VPSHUFD $0x4e, X9, X1
+	VPMAXUD X1, X9, X9
+	VPSHUFD $0xb1, X9, X1
+	VPMAXUD X1, X9, X9
+	VMOVD X9, BX
+	MOVL BX, ret+48(FP)
+	VZEROUPPER
+	RET
