@@ -218,7 +218,7 @@ func (k *splineKernel) latent(z, x []float32, e []float64, theta []float32, lt, 
 // vector path when it is enabled.
 func (k *splineKernel) backward(gx, gt, gz []float32, gld float64, x []float32, e, at []float64, fs int, bins []int32) {
 	n := len(x)
-	if !useSplineAVX512 || n == 0 {
+	if !useSplineVector || n == 0 {
 		k.s.backwardGo(gx, gt, gz, gld, x, e, at, fs, bins)
 		return
 	}
@@ -233,7 +233,14 @@ func (k *splineKernel) backward(gx, gt, gz []float32, gld float64, x []float32, 
 		_ = gx[n-1]
 		a.gx = &gx[0]
 	}
-	splineBackwardVector(&a)
+	if useSplineAVX512 {
+		splineBackwardVector(&a)
+		return
+	}
+	if n >= 4 {
+		splineBackwardAVX2(&a)
+	}
+	k.s.backwardGoFrom(n&^3, gx, gt, gz, gld, x, e, at, fs, bins)
 }
 
 // splineBackArgs are the backward assembly's arguments (8-byte fields,

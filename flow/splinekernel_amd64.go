@@ -60,3 +60,9 @@ func splineMax0Vector(dst, src *[8]float64)
 //
 //go:noescape
 func splinePrepareAVX2(e *float64, theta *float32, lt, cnt, rows int, c *splineConsts) uint32
+
+// splineBackwardAVX2 is splineBackwardVector on four lanes, for the first
+// a.n&^3 coordinates.
+//
+//go:noescape
+func splineBackwardAVX2(a *splineBackArgs)

@@ -462,3 +462,321 @@ pnext:
 	MOVL BX, ret+48(FP)
 	VZEROUPPER
 	RET
+
+// SOFTMAXGRADS2(invs, scale, ga, gb, l1, l2): SOFTMAXGRADS on four lanes:
+// the K softmax inputs whose exponentials start at BX (rows R10 apart),
+// gradients to R15 (rows R9 apart); invs, ga, gb are frame slots (gb
+// already 0 at b = K-1), Y8 the bins, Y14 the inside mask. Leaves BX and
+// R15 K rows further on. Clobbers CX, Y0-Y7, Y9-Y13.
+#define SOFTMAXGRADS2(invs, scale, ga, gb, l1, l2) \
+	VMOVUPD ga, Y0 \
+	VADDPD gb, Y0, Y0 \
+	VMULPD scale, Y0, Y10 \
+	VMOVUPD gb, Y0 \
+	VMULPD scale, Y0, Y11 \
+	VXORPD Y12, Y12, Y12 \
+	VXORPD Y13, Y13, Y13 \
+	VPXOR Y9, Y9, Y9 \
+	MOVQ kk-784(SP), CX \
+l1: \
+	VMOVUPD (BX), Y0 \
+	VPCMPGTQ Y9, Y8, Y1 \
+	VANDPD Y14, Y1, Y1 \
+	VADDPD Y0, Y12, Y2 \
+	VBLENDVPD Y1, Y2, Y12, Y12 \
+	VPCMPEQQ Y9, Y8, Y1 \
+	VANDPD Y14, Y1, Y1 \
+	VBLENDVPD Y1, Y0, Y13, Y13 \
+	VPADDQ QONE, Y9, Y9 \
+	ADDQ R10, BX \
+	DECQ CX \
+	JNZ l1 \
+	VMULPD Y12, Y10, Y12 \
+	VMULPD Y13, Y11, Y13 \
+	VADDPD Y13, Y12, Y12 \
+	VMULPD invs, Y12, Y12 \
+	VXORPD SIGN, Y12, Y12 \
+	SUBQ ke8-792(SP), BX \
+	VPXOR Y9, Y9, Y9 \
+	VMOVUPD invs, Y7 \
+	MOVQ kk-784(SP), CX \
+l2: \
+	VPCMPGTQ Y9, Y8, Y1 \
+	VANDPD Y14, Y1, Y1 \
+	VADDPD Y10, Y12, Y2 \
+	VBLENDVPD Y1, Y2, Y12, Y2 \
+	VPCMPEQQ Y9, Y8, Y1 \
+	VANDPD Y14, Y1, Y1 \
+	VADDPD Y11, Y2, Y3 \
+	VBLENDVPD Y1, Y3, Y2, Y2 \
+	VMULPD (BX), Y7, Y0 \
+	VMULPD Y2, Y0, Y0 \
+	VANDPD Y14, Y0, Y0 \
+	VCVTPD2PSY Y0, X0 \
+	VMOVUPS X0, (R15) \
+	VPADDQ QONE, Y9, Y9 \
+	ADDQ R10, BX \
+	ADDQ R9, R15 \
+	DECQ CX \
+	JNZ l2
+
+// func splineBackwardAVX2(a *splineBackArgs)
+//
+// splineBackwardVector on four lanes, for the first a.n&^3 coordinates.
+// Registers as there; the group's intermediate values live in frame slots.
+TEXT ·splineBackwardAVX2(SB), $800-8
+	MOVQ a+0(FP), BX
+	MOVQ 0(BX), DI
+	MOVQ 8(BX), SI
+	MOVQ 16(BX), DX
+	MOVQ 24(BX), R8
+	MOVQ 32(BX), R14
+	MOVQ 40(BX), R11
+	MOVQ 48(BX), R12
+	MOVQ 56(BX), R13
+	MOVQ R13, R9
+	SHLQ $2, R9
+	MOVQ R13, R10
+	SHLQ $3, R10
+	MOVQ 64(BX), CX
+	SHLQ $3, CX
+	MOVQ CX, fs8-776(SP)
+	MOVQ 72(BX), CX
+	MOVQ CX, kk-784(SP)
+	IMULQ R10, CX
+	MOVQ CX, ke8-792(SP)
+	VBROADCASTSD 80(BX), Y0
+	VMOVUPD Y0, gld-768(SP)
+	MOVQ 88(BX), AX
+
+cgroup:
+	CMPQ R13, $4
+	JLT  cdone
+	VMOVUPS (R12), X0
+	VPMOVSXDQ X0, Y8
+	VMOVDQU Y8, b-96(SP)
+	VMOVDQU QMINUS1, Y0
+	VPCMPGTQ Y0, Y8, Y14 // bin >= 0
+	VMOVUPD Y14, in-64(SP)
+	VMOVUPS (SI), X0
+	VCVTPS2PD X0, Y1
+	VMOVUPD Y1, gz-32(SP)
+	VMOVUPS (DI), X0
+	VCVTPS2PD X0, Y0
+
+	// local.grads: Y3 W, Y4 H, Y5 D0, Y6 D1.
+	MOVQ fs8-776(SP), CX
+	MOVQ R11, BX
+	VSUBPD (BX), Y0, Y10
+	ADDQ CX, BX
+	VMOVUPD (BX), Y3
+	ADDQ CX, BX
+	ADDQ CX, BX
+	VMOVUPD (BX), Y4
+	ADDQ CX, BX
+	VMOVUPD (BX), Y5
+	ADDQ CX, BX
+	VMOVUPD (BX), Y6
+	VDIVPD Y3, Y10, Y10  // xi
+	VDIVPD Y3, Y4, Y11   // s
+	VMOVUPD ONE, Y7
+	VSUBPD Y10, Y7, Y12  // 1 - xi
+	VMULPD Y12, Y10, Y13 // t
+	VADDPD Y11, Y11, Y15 // 2s
+	VADDPD Y6, Y5, Y14
+	VSUBPD Y15, Y14, Y14 // c
+	VMULPD Y10, Y11, Y8
+	VMULPD Y10, Y8, Y8
+	VMULPD Y13, Y5, Y9
+	VADDPD Y9, Y8, Y8    // num
+	VMULPD Y13, Y14, Y9
+	VADDPD Y9, Y11, Y9   // den
+	VMOVUPD Y10, xi-128(SP)
+	VMOVUPD Y11, s-160(SP)
+	VMOVUPD Y12, omx-192(SP)
+	VMOVUPD Y13, t-224(SP)
+	VMOVUPD Y15, twos-256(SP)
+	VMOVUPD Y14, c-288(SP)
+	VMOVUPD Y8, num-320(SP)
+	VMOVUPD Y9, den-352(SP)
+	VMULPD Y10, Y6, Y0
+	VMULPD Y10, Y0, Y0
+	VMULPD Y13, Y15, Y2
+	VADDPD Y2, Y0, Y0
+	VMULPD Y12, Y5, Y2
+	VMULPD Y12, Y2, Y2
+	VADDPD Y2, Y0, Y0    // m
+	VMOVUPD Y0, m-384(SP)
+	VADDPD Y10, Y10, Y2
+	VSUBPD Y2, Y7, Y2    // 1 - 2xi
+	VMOVUPD Y2, o2x-416(SP)
+	VMULPD Y10, Y10, Y1  // xi^2
+	VMOVUPD Y1, ns-448(SP)
+	VMULPD Y9, Y9, Y1    // den^2
+	VMOVUPD Y1, den2-480(SP)
+	VADDPD Y13, Y13, Y1  // 2t
+	VMOVUPD Y1, t2-512(SP)
+
+	// gD0 sig0 and gD1 sig1.
+	VDIVPD Y9, Y1, Y2    // 2t / den
+	VMULPD Y12, Y12, Y7
+	VDIVPD Y0, Y7, Y7
+	VSUBPD Y2, Y7, Y7    // lD0
+	VMOVUPD ns-448(SP), Y1
+	VDIVPD Y0, Y1, Y1
+	VSUBPD Y2, Y1, Y1    // lD1
+	VMULPD Y9, Y13, Y2
+	VMULPD Y13, Y8, Y0
+	VSUBPD Y0, Y2, Y2
+	VMULPD Y2, Y4, Y2
+	VDIVPD den2-480(SP), Y2, Y2 // zD0
+	VMULPD gz-32(SP), Y2, Y2
+	VMULPD gld-768(SP), Y7, Y7
+	VADDPD Y7, Y2, Y2    // gD0
+	VXORPD SIGN, Y8, Y0
+	VMULPD Y13, Y0, Y0
+	VMULPD Y0, Y4, Y0
+	VDIVPD den2-480(SP), Y0, Y0 // zD1
+	VMULPD gz-32(SP), Y0, Y0
+	VMULPD gld-768(SP), Y1, Y1
+	VADDPD Y1, Y0, Y0    // gD1
+	MOVQ fs8-776(SP), CX
+	MOVQ CX, BX
+	SHLQ $3, BX // atSig0 = 8
+	ADDQ R11, BX
+	VMULPD (BX), Y2, Y2
+	VMOVUPD Y2, gd0-544(SP)
+	ADDQ CX, BX
+	VMULPD (BX), Y0, Y0
+	VMOVUPD Y0, gd1-576(SP)
+
+	// qXi, qS.
+	VMULPD Y10, Y15, Y0
+	VMULPD o2x-416(SP), Y5, Y1
+	VADDPD Y1, Y0, Y0    // nXi
+	VMULPD o2x-416(SP), Y14, Y1 // dXi
+	VMULPD Y9, Y0, Y0
+	VMULPD Y1, Y8, Y2
+	VSUBPD Y2, Y0, Y0
+	VMULPD Y0, Y4, Y0
+	VDIVPD den2-480(SP), Y0, Y0 // zXi
+	VADDPD Y6, Y6, Y2
+	VMULPD Y10, Y2, Y2
+	VMULPD o2x-416(SP), Y15, Y7
+	VADDPD Y7, Y2, Y2
+	VADDPD Y5, Y5, Y7
+	VMULPD Y12, Y7, Y7
+	VSUBPD Y7, Y2, Y2    // mXi
+	VDIVPD m-384(SP), Y2, Y2
+	VADDPD Y1, Y1, Y1
+	VDIVPD Y9, Y1, Y1
+	VSUBPD Y1, Y2, Y2    // lXi
+	VMULPD gz-32(SP), Y0, Y0
+	VMULPD gld-768(SP), Y2, Y2
+	VADDPD Y2, Y0, Y0    // qXi
+	VMOVUPD ONE, Y1
+	VSUBPD t2-512(SP), Y1, Y1 // dS
+	VMOVUPD ns-448(SP), Y2
+	VMULPD Y9, Y2, Y2
+	VMULPD Y1, Y8, Y7
+	VSUBPD Y7, Y2, Y2
+	VMULPD Y2, Y4, Y2
+	VDIVPD den2-480(SP), Y2, Y2 // zS
+	VMOVUPD TWO, Y7
+	VDIVPD Y11, Y7, Y7   // 2/s
+	VMOVUPD t2-512(SP), Y6
+	VDIVPD m-384(SP), Y6, Y6
+	VADDPD Y6, Y7, Y7
+	VADDPD Y1, Y1, Y1
+	VDIVPD Y9, Y1, Y1
+	VSUBPD Y1, Y7, Y7    // lS
+	VMULPD gz-32(SP), Y2, Y2
+	VMULPD gld-768(SP), Y7, Y7
+	VADDPD Y7, Y2, Y2    // qS
+
+	// gx, gX, gW, gH.
+	VDIVPD Y3, Y0, Y1    // gx
+	VXORPD SIGN, Y0, Y5
+	VDIVPD Y3, Y5, Y5    // gX
+	VMULPD Y0, Y10, Y6
+	VMULPD Y2, Y11, Y7
+	VADDPD Y7, Y6, Y6
+	VXORPD SIGN, Y6, Y6
+	VDIVPD Y3, Y6, Y6    // gW
+	VDIVPD Y3, Y2, Y7
+	VMULPD gz-32(SP), Y8, Y8
+	VDIVPD Y9, Y8, Y8
+	VADDPD Y8, Y7, Y7    // gH
+
+	TESTQ DX, DX
+	JZ    cnogx
+	VCVTPD2PSY Y1, X1
+	VMOVUPD in-64(SP), Y14
+	VEXTRACTI128 $1, Y14, X2
+	VSHUFPS $0x88, X2, X14, X2
+	VMOVUPS (SI), X3
+	VBLENDVPS X2, X1, X3, X3
+	VMOVUPS X3, (DX)
+	ADDQ $16, DX
+
+cnogx:
+	// b = K-1 drops dL/dc_(b+1); ga and gb of both softmaxes to slots.
+	VMOVDQU b-96(SP), Y8
+	VPCMPEQQ QKM1, Y8, Y0
+	VSUBPD Y6, Y5, Y5    // widths' ga = gX - gW
+	VMOVUPD Y5, wga-672(SP)
+	VANDNPD Y6, Y0, Y6
+	VMOVUPD Y6, wgb-704(SP)
+	VMOVUPD gz-32(SP), Y5
+	VSUBPD Y7, Y5, Y5    // heights' ga = gz - gH
+	VMOVUPD Y5, hga-608(SP)
+	VANDNPD Y7, Y0, Y7
+	VMOVUPD Y7, hgb-736(SP)
+	MOVQ fs8-776(SP), CX
+	IMUL3Q $6, CX, BX // atInvW = 6
+	VMOVUPD (R11)(BX*1), Y0
+	VMOVUPD Y0, invw-640(SP)
+	ADDQ CX, BX
+	VMOVUPD (R11)(BX*1), Y0
+	VMOVUPD Y0, invh-352(SP)
+	VMOVUPD in-64(SP), Y14
+	MOVQ R14, BX
+	MOVQ R8, R15
+	SOFTMAXGRADS2(invw-640(SP), GSCALEW, wga-672(SP), wgb-704(SP), cwsum, cwgrad)
+	SOFTMAXGRADS2(invh-352(SP), GSCALEH, hga-608(SP), hgb-736(SP), chsum, chgrad)
+
+	// Derivative parameters j = 1..K-1 (gt rows 2K.., R15 is there).
+	VPADDQ QONE, Y8, Y6 // b+1
+	VMOVDQU QONE, Y9
+	VMOVUPD gd0-544(SP), Y2
+	VMOVUPD gd1-576(SP), Y3
+	MOVQ kk-784(SP), CX
+	DECQ CX
+
+cderivs:
+	VPCMPEQQ Y9, Y8, Y0
+	VANDPD Y14, Y0, Y0
+	VPCMPEQQ Y9, Y6, Y1
+	VANDPD Y14, Y1, Y1
+	VANDPD Y2, Y0, Y0
+	VANDPD Y3, Y1, Y1
+	VORPD Y1, Y0, Y0
+	VCVTPD2PSY Y0, X0
+	VMOVUPS X0, (R15)
+	ADDQ R9, R15
+	VPADDQ QONE, Y9, Y9
+	DECQ CX
+	JNZ  cderivs
+
+	ADDQ $16, DI
+	ADDQ $16, SI
+	ADDQ $16, R8
+	ADDQ $32, R11
+	ADDQ $16, R12
+	ADDQ $32, R14
+	SUBQ $4, R13
+	JMP  cgroup
+
+cdone:
+	VZEROUPPER
+	RET

@@ -39,3 +39,7 @@ func splineLatentAVX2(a *splineArgs) { panic("flow: spline vector kernel called 
 func splinePrepareAVX2(e *float64, theta *float32, lt, cnt, rows int, c *splineConsts) uint32 {
 	panic("flow: spline vector kernel called on a build without it")
 }
+
+func splineBackwardAVX2(a *splineBackArgs) {
+	panic("flow: spline vector kernel called on a build without it")
+}

@@ -313,12 +313,18 @@ func (m *SplineMap) Backward(gx, gtheta, gz []float32, gld []float64, n, rows in
 // gradients gx (nil: not wanted) and gt (parameter-major, rows of n) from
 // gz, gld and what latentGo left in e, at (field stride fs) and bins.
 func (s RQSpline) backwardGo(gx, gt, gz []float32, gld float64, x []float32, e, at []float64, fs int, bins []int32) {
+	s.backwardGoFrom(0, gx, gt, gz, gld, x, e, at, fs, bins)
+}
+
+// backwardGoFrom is backwardGo for coordinates i0..len(x)-1 only (the tail
+// the AVX2 kernel leaves).
+func (s RQSpline) backwardGoFrom(i0 int, gx, gt, gz []float32, gld float64, x []float32, e, at []float64, fs int, bins []int32) {
 	k, n := s.K, len(x)
 	// dL/dsoftmax_j is 2B(1 - K min) times the knots' gradients above j.
 	scaleW := 2 * s.B * (1 - MinBinWidth*float64(k))
 	scaleH := 2 * s.B * (1 - MinBinHeight*float64(k))
-	for i, bi := range bins[:n] {
-		b := int(bi)
+	for i := i0; i < n; i++ {
+		b := int(bins[i])
 		if b < 0 {
 			if gx != nil {
 				gx[i] = gz[i]
