@@ -264,7 +264,7 @@ type splineBackArgs struct {
 // others (NaN, Inf, 0 from extreme parameters) get log64's, which is
 // math.Log's for them.
 func (k *splineKernel) inverse(x, z []float32, e []float64, theta []float32, lt, cnt int, lg, slope []float64) {
-	if !useSplineAVX512 || cnt == 0 {
+	if !useSplineVector || cnt == 0 {
 		k.s.inverseGo(x, z, e, theta, lt, cnt, lg, slope)
 		return
 	}
@@ -274,7 +274,14 @@ func (k *splineKernel) inverse(x, z []float32, e []float64, theta []float32, lt,
 	_ = theta[(3*K-2)*lt+cnt-1]
 	a := splineInvArgs{z: &z[0], x: &x[0], e: &e[0], theta: &theta[0], lt: lt, cnt: cnt,
 		lg: &lg[0], slope: &slope[0], k: K, consts: k.c}
-	splineInverseVector(&a)
+	if useSplineAVX512 {
+		splineInverseVector(&a)
+	} else {
+		if cnt >= 4 {
+			splineInverseAVX2(&a)
+		}
+		k.s.inverseGoFrom(cnt&^3, x, z, e, theta, lt, cnt, lg, slope)
+	}
 	for i, sl := range slope[:cnt] {
 		if be := math.Float64bits(sl) >> 52; be == 0 || be >= 0x7ff {
 			lg[i] = log64(sl)

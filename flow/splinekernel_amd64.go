@@ -66,3 +66,9 @@ func splinePrepareAVX2(e *float64, theta *float32, lt, cnt, rows int, c *splineC
 //
 //go:noescape
 func splineBackwardAVX2(a *splineBackArgs)
+
+// splineInverseAVX2 is splineInverseVector on four lanes, for the first
+// a.cnt&^3 coordinates.
+//
+//go:noescape
+func splineInverseAVX2(a *splineInvArgs)

@@ -43,3 +43,7 @@ func splinePrepareAVX2(e *float64, theta *float32, lt, cnt, rows int, c *splineC
 func splineBackwardAVX2(a *splineBackArgs) {
 	panic("flow: spline vector kernel called on a build without it")
 }
+
+func splineInverseAVX2(a *splineInvArgs) {
+	panic("flow: spline vector kernel called on a build without it")
+}

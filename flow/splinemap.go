@@ -449,7 +449,14 @@ func (m *SplineMap) growInverse(n int) {
 // f^-1(z) for the cnt coordinates of one prepared block, with log dz/dx in
 // lg and dz/dx in slope (+0 and 1 outside the interval).
 func (s RQSpline) inverseGo(x, z []float32, e []float64, theta []float32, lt, cnt int, lg, slope []float64) {
-	for i, zv := range z[:cnt] {
+	s.inverseGoFrom(0, x, z, e, theta, lt, cnt, lg, slope)
+}
+
+// inverseGoFrom is inverseGo for coordinates i0..cnt-1 only (the tail the
+// AVX2 kernel leaves).
+func (s RQSpline) inverseGoFrom(i0 int, x, z []float32, e []float64, theta []float32, lt, cnt int, lg, slope []float64) {
+	for i := i0; i < cnt; i++ {
+		zv := z[i]
 		v := float64(zv)
 		if !(v >= -s.B && v < s.B) {
 			x[i], lg[i], slope[i] = zv, 0, 1
