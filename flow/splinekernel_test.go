@@ -19,6 +19,8 @@ func TestSplineConsts(t *testing.T) {
 		"masks":  {unsafe.Offsetof(c.masks), 2432},
 		"exp2":   {unsafe.Offsetof(c.exp2), 2496},
 		"logt":   {unsafe.Offsetof(c.logt), 3008},
+		"g":      {unsafe.Offsetof(c.g), 5056},
+		"q":      {unsafe.Offsetof(c.q), 5248},
 		"lt":     {unsafe.Offsetof(a.lt), 32},
 		"fs":     {unsafe.Offsetof(a.fs), 56},
 		"consts": {unsafe.Offsetof(a.consts), 80},
