@@ -99,8 +99,8 @@ func fill[T float](s RQSpline, kn *knots, theta []T, i, n int) {
 		dst[0] = -s.B
 		var acc float64
 		for j := 0; j < k-1; j++ {
-			acc += minBin + (1-minBin*float64(k))*sm[j]
-			dst[j+1] = -s.B + 2*s.B*acc
+			acc += minBin + float64((1-float64(minBin*float64(k)))*sm[j])
+			dst[j+1] = -s.B + float64(2*s.B*acc)
 		}
 		dst[k] = s.B
 	}
@@ -148,13 +148,20 @@ func (l local) eval(x float64) (z, logSlope float64) {
 // neither overflows nor underflows: den >= s/2 (t <= 1/4), so q = s/den is
 // in (0, 2], and m, a weighted mean of D0, D1 and s, lies (for float32
 // parameters) between float32's extremes, far inside float64's range.
+//
+// Here and in the other per-coordinate functions of the batched path
+// (grads, invert, RQSpline.scan, pair, deriv, softmaxGrads, log64) every
+// product that feeds an addition is rounded by an explicit conversion, which
+// keeps the compiler from fusing them into multiply-adds (it does on arm64
+// and with GOAMD64=v3): the vector kernels, which do not fuse, then give the
+// same bits whatever the build.
 func (l local) value(x float64) (z, slope float64) {
 	xi := (x - l.X) / l.W
 	s := l.H / l.W
 	t := xi * (1 - xi)
-	den := s + (l.D0+l.D1-2*s)*t
-	z = l.Y + l.H*(s*xi*xi+l.D0*t)/den
-	m := l.D1*xi*xi + 2*s*t + l.D0*(1-xi)*(1-xi)
+	den := s + float64((l.D0+l.D1-float64(2*s))*t)
+	z = l.Y + l.H*(float64(s*xi*xi)+float64(l.D0*t))/den
+	m := float64(l.D1*xi*xi) + float64(2*s*t) + float64(l.D0*(1-xi)*(1-xi))
 	q := s / den
 	return z, q * q * m
 }
@@ -163,34 +170,35 @@ func (l local) value(x float64) (z, slope float64) {
 func (l local) grads(x, gz, gld float64) (gx, gX, gW, gY, gH, gD0, gD1 float64) {
 	xi := (x - l.X) / l.W
 	s := l.H / l.W
-	t := xi * (1 - xi)
-	c := l.D0 + l.D1 - 2*s
-	num := s*xi*xi + l.D0*t
-	den := s + c*t
-	m := l.D1*xi*xi + 2*s*t + l.D0*(1-xi)*(1-xi)
+	t := float64(xi * (1 - xi)) // doubled below: 2t may become t + t, fused with this product
+	c := l.D0 + l.D1 - float64(2*s)
+	num := float64(s*xi*xi) + float64(l.D0*t)
+	den := s + float64(c*t)
+	m := float64(l.D1*xi*xi) + float64(2*s*t) + float64(l.D0*(1-xi)*(1-xi))
 	// Partials of num, den, m in xi, s, D0, D1.
-	nXi, nS, nD0 := 2*s*xi+l.D0*(1-2*xi), xi*xi, t
-	dXi, dS, dD0, dD1 := c*(1-2*xi), 1-2*t, t, t
-	mXi, mS, mD0, mD1 := 2*l.D1*xi+2*s*(1-2*xi)-2*l.D0*(1-xi), 2*t, (1-xi)*(1-xi), xi*xi
+	o2x := 1 - float64(2*xi)
+	nXi, nS, nD0 := float64(2*s*xi)+float64(l.D0*o2x), xi*xi, t
+	dXi, dS, dD0, dD1 := float64(c*o2x), 1-float64(2*t), t, t
+	mXi, mS, mD0, mD1 := float64(2*l.D1*xi)+float64(2*s*o2x)-float64(2*l.D0*(1-xi)), 2*t, (1-xi)*(1-xi), xi*xi
 	den2 := den * den
 	// z = Y + H num/den; L = 2 log s + log m - 2 log den.
-	zXi := l.H * (nXi*den - num*dXi) / den2
-	zS := l.H * (nS*den - num*dS) / den2
-	zD0 := l.H * (nD0*den - num*dD0) / den2
+	zXi := l.H * (float64(nXi*den) - float64(num*dXi)) / den2
+	zS := l.H * (float64(nS*den) - float64(num*dS)) / den2
+	zD0 := l.H * (float64(nD0*den) - float64(num*dD0)) / den2
 	zD1 := l.H * (-num * dD1) / den2
 	lXi := mXi/m - 2*dXi/den
 	lS := 2/s + mS/m - 2*dS/den
 	lD0 := mD0/m - 2*dD0/den
 	lD1 := mD1/m - 2*dD1/den
-	qXi, qS := gz*zXi+gld*lXi, gz*zS+gld*lS
+	qXi, qS := float64(gz*zXi)+float64(gld*lXi), float64(gz*zS)+float64(gld*lS)
 	// xi = (x-X)/W, s = H/W.
 	gx = qXi / l.W
 	gX = -qXi / l.W
-	gW = -(xi*qXi + s*qS) / l.W
+	gW = -(float64(xi*qXi) + float64(s*qS)) / l.W
 	gH = qS/l.W + gz*num/den
 	gY = gz
-	gD0 = gz*zD0 + gld*lD0
-	gD1 = gz*zD1 + gld*lD1
+	gD0 = float64(gz*zD0) + float64(gld*lD0)
+	gD1 = float64(gz*zD1) + float64(gld*lD1)
 	return
 }
 
@@ -261,11 +269,11 @@ func rqsInverse[T float](s RQSpline, kn *knots, x, z, theta []T) float64 {
 func (l local) invert(v float64) float64 {
 	s := l.H / l.W
 	dy := v - l.Y
-	c := l.D0 + l.D1 - 2*s
-	a := l.H*(s-l.D0) + dy*c
-	b := l.H*l.D0 - dy*c
-	cc := -s * dy
-	disc := max(b*b-4*a*cc, 0)
+	c := l.D0 + l.D1 - float64(2*s)
+	a := float64(l.H*(s-l.D0)) + float64(dy*c)
+	b := float64(l.H*l.D0) - float64(dy*c)
+	cc := float64(-s * dy)
+	disc := max(float64(b*b)-float64(4*a*cc), 0)
 	den := -b - math.Sqrt(disc)
 	if den == 0 {
 		return 0

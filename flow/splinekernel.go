@@ -100,7 +100,7 @@ func newSplineKernel(s RQSpline) *splineKernel {
 	bits := func(u uint64) float64 { return math.Float64frombits(u) }
 	vals := [32]float64{
 		scNegB: -s.B, scPosB: s.B, scTwoB: 2 * s.B,
-		scMinW: MinBinWidth, scScaleW: 1 - MinBinWidth*k, scMinH: MinBinHeight, scScaleH: 1 - MinBinHeight*k,
+		scMinW: MinBinWidth, scScaleW: 1 - float64(MinBinWidth*k), scMinH: MinBinHeight, scScaleH: 1 - float64(MinBinHeight*k),
 		scMinD: MinDerivative, scOne: 1,
 		scExpFloor: -700, scExpInv: splineExpInv, scExpMagic: splineExpMagic, scExpLn2Hi: splineExpLn2Hi, scExpLn2Lo: splineExpLn2Lo,
 		scC120: 1.0 / 120, scC24: 1.0 / 24, scC6: 1.0 / 6, scC2: 1.0 / 2,
@@ -129,8 +129,8 @@ func newSplineKernel(s RQSpline) *splineKernel {
 		c.exp2[j] = math.Exp2(float64(j) / 64)
 	}
 	for l := range 8 {
-		c.g[0][l] = 2 * s.B * (1 - MinBinWidth*k)
-		c.g[1][l] = 2 * s.B * (1 - MinBinHeight*k)
+		c.g[0][l] = 2 * s.B * (1 - float64(MinBinWidth*k))
+		c.g[1][l] = 2 * s.B * (1 - float64(MinBinHeight*k))
 		c.g[2][l] = 2
 	}
 	for l := range 4 {

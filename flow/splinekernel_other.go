@@ -34,7 +34,9 @@ func splineMax0Vector(dst, src *[8]float64) {
 	panic("flow: spline vector kernel called on a build without it")
 }
 
-func splineLatentAVX2(a *splineArgs) { panic("flow: spline vector kernel called on a build without it") }
+func splineLatentAVX2(a *splineArgs) {
+	panic("flow: spline vector kernel called on a build without it")
+}
 
 func splinePrepareAVX2(e *float64, theta *float32, lt, cnt, rows int, c *splineConsts) uint32 {
 	panic("flow: spline vector kernel called on a build without it")

@@ -166,12 +166,12 @@ func (s RQSpline) sums(e []float64, cnt, i int) (invW, invH float64) {
 // and knots b and b+1. Like bin, it picks the last knot at or below v.
 func (s RQSpline) scan(e []float64, cnt, i, off int, inv, minBin, v float64) (b int, lo, hi float64) {
 	k := s.K
-	scale := 1 - minBin*float64(k)
+	scale := 1 - float64(minBin*float64(k))
 	lo = -s.B
 	var acc float64
 	for ; b < k-1; b++ {
-		acc += minBin + scale*(e[(off+b)*cnt+i]*inv)
-		next := -s.B + 2*s.B*acc
+		acc += minBin + float64(scale*(e[(off+b)*cnt+i]*inv))
+		next := -s.B + float64(2*s.B*acc)
 		if v < next {
 			return b, lo, next
 		}
@@ -183,17 +183,17 @@ func (s RQSpline) scan(e []float64, cnt, i, off int, inv, minBin, v float64) (b 
 // pair returns knots b and b+1 of the floored softmax at row off (see scan).
 func (s RQSpline) pair(e []float64, cnt, i, off, b int, inv, minBin float64) (lo, hi float64) {
 	k := s.K
-	scale := 1 - minBin*float64(k)
+	scale := 1 - float64(minBin*float64(k))
 	var acc float64
 	for j := 0; j < b; j++ {
-		acc += minBin + scale*(e[(off+j)*cnt+i]*inv)
+		acc += minBin + float64(scale*(e[(off+j)*cnt+i]*inv))
 	}
-	lo = -s.B + 2*s.B*acc
+	lo = -s.B + float64(2*s.B*acc)
 	if b == k-1 {
 		return lo, s.B
 	}
-	acc += minBin + scale*(e[(off+b)*cnt+i]*inv)
-	return lo, -s.B + 2*s.B*acc
+	acc += minBin + float64(scale*(e[(off+b)*cnt+i]*inv))
+	return lo, -s.B + float64(2*s.B*acc)
 }
 
 // deriv returns the derivative at knot j, MinDerivative + softplus(u) (1 at
@@ -321,8 +321,8 @@ func (s RQSpline) backwardGo(gx, gt, gz []float32, gld float64, x []float32, e, 
 func (s RQSpline) backwardGoFrom(i0 int, gx, gt, gz []float32, gld float64, x []float32, e, at []float64, fs int, bins []int32) {
 	k, n := s.K, len(x)
 	// dL/dsoftmax_j is 2B(1 - K min) times the knots' gradients above j.
-	scaleW := 2 * s.B * (1 - MinBinWidth*float64(k))
-	scaleH := 2 * s.B * (1 - MinBinHeight*float64(k))
+	scaleW := 2 * s.B * (1 - float64(MinBinWidth*float64(k)))
+	scaleH := 2 * s.B * (1 - float64(MinBinHeight*float64(k)))
 	for i := i0; i < n; i++ {
 		b := int(bins[i])
 		if b < 0 {
@@ -368,12 +368,12 @@ func softmaxGrads(gt []float32, e []float64, cnt, i, off, k, b int, inv, scale, 
 	}
 	// dL/dsm_m for m < b and m = b; ga is only used for m < b, so never
 	// for the fixed c_0.
-	below, at := scale*(ga+gb), scale*gb
+	below, at := float64(scale*(ga+gb)), float64(scale*gb)
 	var under float64
 	for j := 0; j < b; j++ {
 		under += e[(off+j)*cnt+i]
 	}
-	dot := (below*under + at*e[(off+b)*cnt+i]) * inv
+	dot := (float64(below*under) + float64(at*e[(off+b)*cnt+i])) * inv
 	for j := 0; j < k; j++ {
 		g := -dot
 		if j < b {
@@ -392,7 +392,7 @@ func (s RQSpline) inverse(e []float64, theta []float32, cnt, lt, i int, v float6
 	b, ylo, yhi := s.scan(e, cnt, i, s.K, invH, MinBinHeight, v)
 	xlo, xhi := s.pair(e, cnt, i, 0, b, invW, MinBinWidth)
 	l, _, _ := s.spline(theta, lt, i, b, xlo, xhi, ylo, yhi)
-	x = l.X + l.invert(v)*l.W
+	x = l.X + float64(l.invert(v)*l.W)
 	_, slope = l.value(x)
 	return x, slope
 }
@@ -483,7 +483,7 @@ func expInPlace(e []float64) { vec.ExpInPlace64(e) }
 // the midpoint c_j's logarithm and inverse, for log64.
 var logTable = func() (t [128]struct{ log, inv float64 }) {
 	for j := range t {
-		c := 1 + (float64(j)+0.5)/128
+		c := 1 + float64((float64(j)+0.5)/128)
 		t[j].log, t[j].inv = math.Log(c), 1/c
 	}
 	return t
@@ -502,9 +502,9 @@ func log64(x float64) float64 {
 	}
 	t := &logTable[bits>>45&127] // the top 7 bits of the mantissa
 	m := math.Float64frombits(bits&(1<<52-1) | 1023<<52)
-	r := (m - (1 + float64(bits>>45&127)/128 + 1.0/256)) * t.inv // m - c_j is exact
-	p := r * (1 + r*(-1.0/2+r*(1.0/3+r*(-1.0/4+r*(1.0/5+r*(-1.0/6))))))
-	return float64(be-1023)*math.Ln2 + t.log + p
+	r := (m - (1 + float64(float64(bits>>45&127)/128) + 1.0/256)) * t.inv // m - c_j is exact
+	p := float64(r * (1 + float64(r*(-1.0/2+float64(r*(1.0/3+float64(r*(-1.0/4+float64(r*(1.0/5+float64(r*(-1.0/6))))))))))))
+	return float64(float64(be-1023)*math.Ln2) + t.log + p
 }
 
 // prodLog accumulates a product of positive factors as a mantissa in [1, 2)
@@ -533,4 +533,4 @@ func (p *prodLog) mul(f float64) {
 }
 
 // log returns the logarithm of the product.
-func (p prodLog) log() float64 { return log64(p.m) + float64(p.e)*math.Ln2 }
+func (p prodLog) log() float64 { return log64(p.m) + float64(float64(p.e)*math.Ln2) }
