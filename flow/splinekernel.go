@@ -189,9 +189,13 @@ func (k *splineKernel) prepare(e []float64, theta []float32, lt, cnt, rows int) 
 	return worst, true
 }
 
+// gatherable reports whether the kernels' 32-bit gather offsets reach
+// every parameter row of stride lt (always, for the flows' chunks).
+func (k *splineKernel) gatherable(lt int) bool { return (3*k.s.K)*lt*4 < 1<<31 }
+
 // latent is RQSpline.latentGo, on the vector path when it is enabled.
 func (k *splineKernel) latent(z, x []float32, e []float64, theta []float32, lt, cnt int, at []float64, fs int, bins []int32) {
-	if !useSplineVector || cnt == 0 {
+	if !useSplineVector || cnt == 0 || !k.gatherable(lt) {
 		k.s.latentGo(z, x, e, theta, lt, cnt, at, fs, bins)
 		return
 	}
@@ -264,7 +268,7 @@ type splineBackArgs struct {
 // others (NaN, Inf, 0 from extreme parameters) get log64's, which is
 // math.Log's for them.
 func (k *splineKernel) inverse(x, z []float32, e []float64, theta []float32, lt, cnt int, lg, slope []float64) {
-	if !useSplineVector || cnt == 0 {
+	if !useSplineVector || cnt == 0 || !k.gatherable(lt) {
 		k.s.inverseGo(x, z, e, theta, lt, cnt, lg, slope)
 		return
 	}
