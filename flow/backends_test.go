@@ -24,6 +24,9 @@ func TestBackendsAgree(t *testing.T) {
 	} else {
 		t.Logf("AVX2 path not compared: %v", err)
 	}
+	if g, err := blas.NewNEON(1); err == nil {
+		fast = append(fast, g)
+	}
 	if ob, err := blas.LoadOpenBLAS(1); err == nil {
 		fast = append(fast, ob)
 	} else if os.Getenv("HEPFLOW_REQUIRE_OPENBLAS") == "1" {

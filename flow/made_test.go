@@ -100,6 +100,9 @@ func TestMADEFastPathMatchesReference(t *testing.T) {
 		if g, err := blas.NewAVX2(threads); err == nil {
 			backends = append(backends, g)
 		}
+		if g, err := blas.NewNEON(threads); err == nil {
+			backends = append(backends, g)
+		}
 	}
 	if o, err := blas.LoadOpenBLAS(1); err == nil {
 		backends = append(backends, o)

@@ -1,10 +1,12 @@
 package flow
 
 import (
+	"errors"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 
 	"hepflow/nn"
@@ -36,6 +38,11 @@ func forEachCPULevel(t *testing.T, name string) {
 			cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.count=1", "-test.v")
 			cmd.Env = append(os.Environ(), vec.EnvCPU+"="+l.String(), childLevelEnv+"="+l.String())
 			out, err := cmd.CombinedOutput()
+			if errors.Is(err, syscall.ENOEXEC) {
+				// Under an emulator without binfmt_misc (qemu-user in
+				// .ci/arm64, which sets the child's environment itself).
+				t.Skipf("cannot re-run the test binary here: %v", err)
+			}
 			if err != nil || !strings.Contains(string(out), "--- PASS: "+name) {
 				t.Fatalf("at %s=%s: %v\n%s", vec.EnvCPU, l, err, out)
 			}
@@ -49,14 +56,17 @@ func forEachCPULevel(t *testing.T, name string) {
 }
 
 // gemmBackends returns one single-threaded Gemm of each kind this machine
-// (and $HEPFLOW_CPU) can run: pure Go always, the AVX-512 kernel and
-// OpenBLAS where available.
+// (and $HEPFLOW_CPU) can run: pure Go always, the AVX-512, AVX2 and NEON
+// kernels and OpenBLAS where available.
 func gemmBackends(t *testing.T) []blas.Gemm {
 	gs := []blas.Gemm{blas.NewGo(1)}
 	if g, err := blas.NewAVX512(1); err == nil {
 		gs = append(gs, g)
 	}
 	if g, err := blas.NewAVX2(1); err == nil {
+		gs = append(gs, g)
+	}
+	if g, err := blas.NewNEON(1); err == nil {
 		gs = append(gs, g)
 	}
 	if g, err := blas.LoadOpenBLAS(1); err == nil {

@@ -53,6 +53,9 @@ func TestMaskedDenseMatchesReference(t *testing.T) {
 		if g, err := blas.NewAVX2(threads); err == nil {
 			gs = append(gs, g)
 		}
+		if g, err := blas.NewNEON(threads); err == nil {
+			gs = append(gs, g)
+		}
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, sz := range [][3]int{{28, 128, 512}, {128, 128, 517}, {128, 56, 13}, {45, 70, 1}} {

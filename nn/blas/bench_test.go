@@ -77,6 +77,11 @@ func benchImpls() []benchImpl {
 			impls = append(impls, benchImpl{fmt.Sprintf("avx2_%d", th), g, nil})
 		}
 	}
+	for _, th := range []int{1, 2} {
+		if g, err := NewNEON(th); err == nil {
+			impls = append(impls, benchImpl{fmt.Sprintf("neon_%d", th), g, nil})
+		}
+	}
 	if o, err := LoadOpenBLAS(2); err == nil {
 		for _, th := range []int{1, 2} {
 			impls = append(impls, benchImpl{fmt.Sprintf("openblas%d", th), o, func(b *testing.B) {

@@ -1,7 +1,9 @@
 package blas
 
 import (
+	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 )
@@ -63,8 +65,9 @@ func TestAVX2MatchesAVX512(t *testing.T) {
 // one thread or several, dense and ranged, on the kernels' backends.
 func TestRowsIndependentOfCall(t *testing.T) {
 	impls := append(avx512Impls(t, 1, 3), avx2Impls(t, 1, 3)...)
+	impls = append(impls, neonImpls(t, 1, 3)...)
 	if len(impls) == 0 {
-		t.Skip("no AVX kernels on this machine")
+		t.Skip("no AVX or NEON kernels on this machine")
 	}
 	rng := rand.New(rand.NewPCG(42, 43))
 	for _, impl := range impls {
@@ -98,6 +101,45 @@ func TestRowsIndependentOfCall(t *testing.T) {
 	}
 }
 
+// TestThreadsAgree: each kernel family gives the same bits with one thread
+// as with several (the tiles change with the thread count, the k slices
+// and each element's operations do not), dense and ranged, on products
+// large enough to be split.
+func TestThreadsAgree(t *testing.T) {
+	families := []func(int) (*Go, error){NewAVX512, NewAVX2, NewNEON}
+	rng := rand.New(rand.NewPCG(44, 45))
+	tested := 0
+	for _, newGemm := range families {
+		one, err := newGemm(1)
+		if err != nil {
+			continue
+		}
+		tested++
+		for _, th := range []int{2, 3, 5} {
+			many, _ := newGemm(th)
+			for _, sz := range [][3]int{{512, 128, 28}, {97, 56, 900}, {300, 70, 128}, {3, 1100, 530}, {128, 130, 512}} {
+				for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+					m, n, k := sz[0], sz[1], sz[2]
+					g := newCase(rng, tr[0], tr[1], m, n, k, 0.75, 0.25, 1)
+					var bSpan []Span
+					if rng.IntN(2) == 0 {
+						bSpan = randomSpans(rng, n, k)
+						g.zeroOutside(bSpan)
+					}
+					c1 := append([]float32(nil), g.c...)
+					cn := append([]float32(nil), g.c...)
+					one.SgemmRanged(g.transA, g.transB, m, n, k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, c1, g.ldc, bSpan, nil)
+					many.SgemmRanged(g.transA, g.transB, m, n, k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, cn, g.ldc, bSpan, nil)
+					sameBits(t, fmt.Sprintf("%s threads=%d %v", one.Name(), th, g.desc()), cn, c1, m, n, g.ldc)
+				}
+			}
+		}
+	}
+	if tested == 0 {
+		t.Skip("no AVX or NEON kernels on this machine")
+	}
+}
+
 // zeroOutside zeroes op(B) outside the spans, so that they are true hints.
 func (g *gemmCase) zeroOutside(bSpan []Span) {
 	for j := range g.n {
@@ -110,6 +152,96 @@ func (g *gemmCase) zeroOutside(bSpan []Span) {
 			} else {
 				g.b[p*g.ldb+j] = 0
 			}
+		}
+	}
+}
+
+// fma32 is the float32 fused multiply-add x*y + z with one rounding (the
+// kernels' FMA instructions): the product of two float32 is exact in
+// float64, and big.Float rounds the exact sum once to 24 bits. (The test
+// data stays far from float32's subnormals, which big.Float lacks.)
+func fma32(x, y, z float32) float32 {
+	var p, s big.Float
+	p.SetPrec(53).SetFloat64(float64(x) * float64(y))
+	s.SetPrec(24).SetMode(big.ToNearestEven).Add(&p, new(big.Float).SetFloat64(float64(z)))
+	f, _ := s.Float32()
+	return f
+}
+
+// kernelModel is what every assembly kernel family computes for C(i, j):
+// per k slice of avxKCMax, a fused multiply-add per term in k order from
+// +0, times alpha, then beta*C fused in (beta on the first slice, 1 after;
+// C not read when beta is 0).
+func kernelModel(g *gemmCase, i, j int) float32 {
+	opA := func(p int) float32 {
+		if g.transA {
+			return g.a[p*g.lda+i]
+		}
+		return g.a[i*g.lda+p]
+	}
+	opB := func(p int) float32 {
+		if g.transB {
+			return g.b[j*g.ldb+p]
+		}
+		return g.b[p*g.ldb+j]
+	}
+	c, beta := g.c[i*g.ldc+j], g.beta
+	for p0 := 0; p0 < g.k; p0 += avxKCMax {
+		var acc float32
+		for p := p0; p < min(p0+avxKCMax, g.k); p++ {
+			acc = fma32(opA(p), opB(p), acc)
+		}
+		acc *= g.alpha
+		if beta != 0 {
+			acc = fma32(c, beta, acc)
+		}
+		c, beta = acc, 1
+	}
+	return c
+}
+
+// TestKernelsMatchModel: each kernel family present (AVX-512, AVX2 on
+// amd64; NEON on arm64) gives kernelModel's bits, so the families agree
+// with each other across machines, not only on one CPU, and with one
+// thread or several. The shapes reach the edge blocks, the wide kernels
+// and several k slices.
+func TestKernelsMatchModel(t *testing.T) {
+	var impls []*Go
+	for _, newGemm := range []func(int) (*Go, error){NewAVX512, NewAVX2, NewNEON} {
+		for _, th := range []int{1, 3} {
+			if g, err := newGemm(th); err == nil {
+				impls = append(impls, g)
+			}
+		}
+	}
+	if len(impls) == 0 {
+		t.Skip("no AVX or NEON kernels on this machine")
+	}
+	shapes := [][3]int{{1, 70, 13}, {2, 33, 5}, {3, 100, 400}, {7, 17, 3}, {5, 37, 800}, {20, 16, 129}}
+	rng := rand.New(rand.NewPCG(46, 47))
+	cases := 0
+	for _, sz := range shapes {
+		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+			ab := alphaBetas[cases%len(alphaBetas)]
+			g := newCase(rng, tr[0], tr[1], sz[0], sz[1], sz[2], ab[0], ab[1], cases%2)
+			want := make([]float32, g.m*g.n)
+			for i := range g.m {
+				for j := range g.n {
+					want[i*g.n+j] = kernelModel(g, i, j)
+				}
+			}
+			for _, impl := range impls {
+				got := append([]float32(nil), g.c...)
+				impl.Sgemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, got, g.ldc)
+				for i := range g.m {
+					for j := range g.n {
+						if e, w := got[i*g.ldc+j], want[i*g.n+j]; math.Float32bits(e) != math.Float32bits(w) {
+							t.Fatalf("%s threads=%d %v: C(%d,%d) = %v, model %v", impl.Name(), impl.Threads(), g.desc(), i, j, e, w)
+						}
+					}
+				}
+			}
+			cases++
 		}
 	}
 }

@@ -12,18 +12,51 @@ var oddSizes = []int{1, 2, 3, 7, 17, 33, 65, 129}
 var alphaBetas = [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}, {2.5, -1}, {0.75, 0.25}}
 
 // implementations returns the Gemms under test: pure Go serial and
-// parallel, the AVX-512 and AVX2 kernels serial and parallel when the CPU
-// has them, and OpenBLAS when present.
+// parallel, the AVX-512, AVX2 and NEON kernels serial and parallel when the
+// CPU has them, and OpenBLAS when present. With -short (the emulated arm64
+// run of .ci/arm64, where each configuration costs seconds) it keeps one
+// pure-Go configuration and the kernels serial and with three threads.
 func implementations(t *testing.T) []Gemm {
+	if testing.Short() {
+		impls := []Gemm{NewGo(2)}
+		impls = append(impls, goTileImpls(2)...)
+		impls = append(impls, avx512Impls(t, 1, 3)...)
+		impls = append(impls, avx2Impls(t, 1, 3)...)
+		impls = append(impls, neonImpls(t, 1, 3)...)
+		if o, err := LoadOpenBLAS(2); err == nil {
+			impls = append(impls, o)
+		} else if requireEnv() {
+			t.Fatalf("HEPFLOW_REQUIRE_OPENBLAS=1 but: %v", err)
+		}
+		return impls
+	}
 	impls := []Gemm{NewGo(1), NewGo(2), NewGo(3)}
+	impls = append(impls, goTileImpls(1, 3)...)
 	impls = append(impls, avx512Impls(t, 1, 2, 3)...)
 	impls = append(impls, avx2Impls(t, 1, 2, 3)...)
+	impls = append(impls, neonImpls(t, 1, 2, 3)...)
 	if o, err := LoadOpenBLAS(2); err == nil {
 		impls = append(impls, o)
 	} else if requireEnv() {
 		t.Fatalf("HEPFLOW_REQUIRE_OPENBLAS=1 but: %v", err)
 	}
 	return impls
+}
+
+// goTileImpls returns Go Gemms whose tiles go to the portable kernel of
+// gokernel.go where NewGo's go to gonum (amd64), so that every backend test
+// covers the kernel's wiring on every architecture.
+func goTileImpls(threads ...int) []Gemm {
+	if !gonumTiles {
+		return nil
+	}
+	var gs []Gemm
+	for _, th := range threads {
+		g := NewGo(th)
+		g.gonum = false
+		gs = append(gs, g)
+	}
+	return gs
 }
 
 // checkAllShapes runs every transpose combination over the cross product of
@@ -49,6 +82,9 @@ func checkAllShapes(t *testing.T, impl Gemm) {
 }
 
 func TestGoAllShapes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: gonum's portable loops are slow under emulation; TestLargeShapes and the other tests still run them")
+	}
 	for _, th := range []int{1, 2} {
 		checkAllShapes(t, NewGo(th))
 	}
@@ -105,6 +141,50 @@ func TestAVX2EveryRowCount(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestNEONAllShapes(t *testing.T) {
+	for _, g := range neonImpls(t, 1, 2) {
+		checkAllShapes(t, g)
+	}
+}
+
+// TestNEONEveryRowCount reaches each of the 6 row-block kernels of 16
+// columns and the three wide ones, with whole and partial column blocks
+// (the partial ones through the block on the stack, and columns left after
+// the wide blocks), every transpose and beta zero or not.
+func TestNEONEveryRowCount(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 17))
+	for _, g := range neonImpls(t, 1) {
+		cases := 0
+		for m := 1; m <= 2*neonMR+1; m++ {
+			for _, n := range []int{5, 16, 24, 32, 45, 64, 70, 100} {
+				for _, k := range []int{1, 13} {
+					for _, ab := range [][2]float32{{1, 0}, alphaBetas[1+cases%(len(alphaBetas)-1)]} {
+						c := newCase(rng, cases%2 == 0, cases%3 == 0, m, n, k, ab[0], ab[1], cases%2)
+						c.run(t, g)
+						cases++
+					}
+				}
+			}
+		}
+	}
+}
+
+// neonImpls returns NEON Gemms with the given thread counts, or none (with
+// a log line) off arm64.
+func neonImpls(t *testing.T, threads ...int) []Gemm {
+	t.Helper()
+	var out []Gemm
+	for _, th := range threads {
+		g, err := NewNEON(th)
+		if err != nil {
+			t.Logf("NEON path not tested: %v", err)
+			return nil
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 // avx2Impls returns AVX2 Gemms with the given thread counts, or none (with
@@ -299,6 +379,7 @@ func TestGoMatchesOpenBLAS(t *testing.T) {
 func TestConcurrentCalls(t *testing.T) {
 	impls := append([]Gemm{NewGo(2)}, avx512Impls(t, 2)...)
 	impls = append(impls, avx2Impls(t, 2)...)
+	impls = append(impls, neonImpls(t, 2)...)
 	if o, err := LoadOpenBLAS(2); err == nil {
 		impls = append(impls, o)
 	}

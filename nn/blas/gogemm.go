@@ -5,51 +5,28 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-
-	gblas "gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// Tiling of the pure-Go path. Each tile is one call to gonum's serial
-// Sgemm, whose inner loops are SSE assembly: axpy along a row of the tile
-// for NN, TN and TT, a dot product along k for NT. gonum splits any call
-// spanning four or more 64x64 blocks across fresh goroutines, which
-// allocates, so tiles stay within 64x128. Measured single-core speed on the
-// MAF shapes (thread CPU time, so other load on the machine does not count):
-// the axpy cases run at 20 GFLOP/s with 128-column tiles, 16 with 64 and 12
-// with 32, whatever the number of rows (8 to 64) or the k slice (128 to
-// 512); the dot case runs at 23 for any tile.
-const (
-	mcMax = 64
-	ncMax = 128
-	kcMax = 256
-	// The parallel plan cuts rows down to mcMin before it cuts columns,
-	// since only short columns cost speed.
-	mcMin = 8
-	ncMin = 32
-	// parMinWork is the m*n*k below which Sgemm stays on the calling
-	// goroutine: waking a helper costs a few microseconds, about what
-	// 64k multiply-adds take.
-	parMinWork = 64 * 1024
-)
+// parMinWork is the m*n*k below which Sgemm stays on the calling
+// goroutine: waking a helper costs a few microseconds, about what 64k
+// multiply-adds take.
+const parMinWork = 64 * 1024
 
 // Go is the pure-Go Gemm (no cgo): C is cut into tiles shared among Threads
-// goroutines, and each tile, one k slice at a time, is computed by gonum's
-// serial Sgemm (NewGo) or by AVX-512 or AVX2 assembly kernels (NewAVX512,
-// NewAVX2, see avx512.go and avx2.go). It is safe for concurrent use and
-// allocates nothing per call once warmed up.
-//
-// gonum's kernels were measured against a packed, 4x2 register-blocked
-// kernel in plain Go: the plain-Go kernel peaks at 9-12 GFLOP/s per core
-// (scalar float32 arithmetic, limited by Go's register allocator) against
-// gonum's 16-24, so the portable tiles go to gonum. Like gonum (and unlike
-// OpenBLAS and the AVX-512 and AVX2 kernels) the gonum path skips terms
-// whose op(A) element times alpha is zero, so a NaN or Inf in op(B) facing a
-// zero in op(A) does not reach C.
+// goroutines, and each tile, one k slice at a time, is computed by AVX-512,
+// AVX2 or NEON assembly kernels (NewAVX512, NewAVX2, NewNEON, see
+// avx512.go, avx2.go and neon.go) or, for NewGo, by gonum's serial Sgemm on
+// amd64 (SSE loops) and by the portable packed, register-blocked kernel of
+// gokernel.go elsewhere (see gonumTiles). All but the gonum tiles use the
+// hints of SgemmRanged and, like OpenBLAS, let a NaN or Inf in op(B) facing
+// a zero in op(A) reach C; gonum skips such terms. It is safe for concurrent
+// use and allocates nothing per call once warmed up.
 type Go struct {
 	threads int
-	avx     bool // tiles go to the AVX-512 kernels (NewAVX512) instead of gonum
+	avx     bool // tiles go to the AVX-512 kernels (NewAVX512) instead of gokernel.go's
 	avx2    bool // tiles go to the AVX2 kernels (NewAVX2)
+	neon    bool // tiles go to the NEON kernels (NewNEON)
+	gonum   bool // NewGo's tiles go to gonum (gonumTiles), not to gokernel.go
 	// jobs hands work to threads-1 helper goroutines; nil when threads == 1.
 	// The helpers hold only the channel, so a Go that becomes unreachable is
 	// collected and its cleanup closes the channel, ending them.
@@ -65,7 +42,7 @@ func NewGo(threads int) *Go {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	g := &Go{threads: threads}
+	g := &Go{threads: threads, gonum: gonumTiles}
 	if threads > 1 {
 		g.jobs = make(chan *job, threads-1)
 		for range threads - 1 {
@@ -76,14 +53,16 @@ func NewGo(threads int) *Go {
 	return g
 }
 
-// Name reports the implementation: "go", "avx512" for NewAVX512 or "avx2"
-// for NewAVX2.
+// Name reports the implementation: "go", "avx512" for NewAVX512, "avx2"
+// for NewAVX2 or "neon" for NewNEON.
 func (g *Go) Name() string {
 	switch {
 	case g.avx:
 		return "avx512"
 	case g.avx2:
 		return "avx2"
+	case g.neon:
+		return "neon"
 	}
 	return "go"
 }
@@ -105,13 +84,12 @@ func (g *Go) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 }
 
 // SgemmRanged is Sgemm that skips the blocks the spans show to be zero or
-// unwanted (see Ranged). Only the AVX-512 and AVX2 kernels use the hints;
-// the gonum tiles compute everything.
+// unwanted (see Ranged). The gonum tiles compute everything.
 func (g *Go) SgemmRanged(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bSpan, cSpan []Span) {
 	if (bSpan != nil && len(bSpan) != n) || (cSpan != nil && len(cSpan) != n) {
 		panic(fmt.Sprintf("blas: %d B spans and %d C spans for n=%d", len(bSpan), len(cSpan), n))
 	}
-	if !g.avx && !g.avx2 {
+	if g.usesGonum() {
 		bSpan, cSpan = nil, nil
 	}
 	g.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bSpan, cSpan)
@@ -130,11 +108,11 @@ func (g *Go) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 	}
 	j := g.getJob()
 	j.set(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, g.plan(m, n, k))
-	j.avx, j.avx2, j.bSpan, j.cSpan = g.avx, g.avx2, bSpan, cSpan
-	if (g.avx || g.avx2) && transB {
+	j.avx, j.avx2, j.neon, j.gonum, j.bSpan, j.cSpan = g.avx, g.avx2, g.neon, g.usesGonum(), bSpan, cSpan
+	if (g.avx || g.avx2 || g.neon) && transB {
 		j.packB() // once per call, before the tiles share it
 	}
-	if g.avx2 && n%avx2NR != 0 {
+	if (g.avx2 || g.neon) && n%avx2NR != 0 {
 		j.packTail()
 	}
 	if g.jobs != nil {
@@ -155,10 +133,9 @@ func (g *Go) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 // tilePlan is how one Sgemm is cut: C in mc x nc tiles, k in kc slices.
 type tilePlan struct{ mc, nc, kc int }
 
-// plan picks tile sizes: the largest tiles when serial; when parallel, cut
-// rows and then columns until there are at least two tiles per thread (or
-// the minimum tile size is reached), so that the atomic tile counter can
-// even out the load.
+// plan picks tile sizes for the kernel family (planKernel: whole
+// micro-blocks, at least two tiles per thread where the product is big
+// enough).
 func (g *Go) plan(m, n, k int) tilePlan {
 	if g.avx {
 		return g.planKernel(m, n, k, avxMR, avxNR, avxMCMax, avxNCMax, avxKCMax)
@@ -166,23 +143,17 @@ func (g *Go) plan(m, n, k int) tilePlan {
 	if g.avx2 {
 		return g.planKernel(m, n, k, avx2MR, avx2NR, avx2MCMax, avx2NCMax, avx2KCMax)
 	}
-	p := tilePlan{mc: min(m, mcMax), nc: min(n, ncMax), kc: min(k, kcMax)}
-	if g.threads == 1 || m*n*k < parMinWork {
-		return p
+	if g.neon {
+		return g.planKernel(m, n, k, neonMR, neonNR, neonMCMax, neonNCMax, neonKCMax)
 	}
-	want := 2 * g.threads
-	for ceilDiv(m, p.mc)*ceilDiv(n, p.nc) < want {
-		switch {
-		case p.mc > mcMin:
-			p.mc = max(mcMin, ceilDiv(p.mc, 2))
-		case p.nc > ncMin:
-			p.nc = max(ncMin, ceilDiv(p.nc, 2))
-		default:
-			return p
-		}
+	if g.usesGonum() {
+		return g.gonumPlan(m, n, k)
 	}
-	return p
+	return g.goPlan(m, n, k)
 }
+
+// usesGonum reports whether the tiles go to gonum.
+func (g *Go) usesGonum() bool { return g.gonum && !g.avx && !g.avx2 && !g.neon }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
@@ -213,9 +184,11 @@ type job struct {
 	plan           tilePlan
 	tilesN, tiles  int
 	avx, avx2      bool
+	neon           bool
+	gonum          bool      // the tiles go to gonum (Go.usesGonum)
 	bt             []float32 // op(B) stored k x n when an AVX path transposes it
-	tb             []float32 // the last n%16 columns of op(B), padded to 16 (AVX2 path)
-	bSpan, cSpan   []Span    // structure hints of SgemmRanged (AVX paths only)
+	tb             []float32 // the last n%16 columns of op(B), padded to 16 (AVX2 and NEON paths)
+	bSpan, cSpan   []Span    // structure hints of SgemmRanged
 
 	next atomic.Int64 // next tile index to claim
 	wg   sync.WaitGroup
@@ -263,29 +236,13 @@ func (j *job) tile(i0, rows, j0, cols int) {
 		j.tileAVX2(i0, rows, j0, cols)
 		return
 	}
-	tA, tB := gblas.NoTrans, gblas.NoTrans
-	if j.transA {
-		tA = gblas.Trans
+	if j.neon {
+		j.tileNEON(i0, rows, j0, cols)
+		return
 	}
-	if j.transB {
-		tB = gblas.Trans
+	if j.gonum {
+		j.tileGonum(i0, rows, j0, cols)
+		return
 	}
-	c := j.c[i0*j.ldc+j0:]
-	beta := j.beta
-	for p0 := 0; p0 < j.k; p0 += j.plan.kc {
-		kc := min(j.plan.kc, j.k-p0)
-		var a, b []float32
-		if j.transA {
-			a = j.a[p0*j.lda+i0:]
-		} else {
-			a = j.a[i0*j.lda+p0:]
-		}
-		if j.transB {
-			b = j.b[j0*j.ldb+p0:]
-		} else {
-			b = j.b[p0*j.ldb+j0:]
-		}
-		gonum.Implementation{}.Sgemm(tA, tB, rows, cols, kc, j.alpha, a, j.lda, b, j.ldb, beta, c, j.ldc)
-		beta = 1
-	}
+	j.goTile(i0, rows, j0, cols)
 }

@@ -2,8 +2,6 @@
 
 package blas
 
-//go:generate go run ./internal/kernelgen -out kernel_amd64.s -avx2 kernel_avx2_amd64.s
-
 import (
 	"golang.org/x/sys/cpu"
 

@@ -13,6 +13,7 @@ func TestSgemmRanged(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	impls := append([]Gemm{NewGo(1), NewGo(2)}, avx512Impls(t, 1, 2)...)
 	impls = append(impls, avx2Impls(t, 1, 2)...)
+	impls = append(impls, neonImpls(t, 1, 2)...)
 	if o, err := LoadOpenBLAS(1); err == nil {
 		impls = append(impls, o)
 	}

@@ -6,26 +6,27 @@ import (
 )
 
 // EnvVar names the environment variable whose value callers pass to Select
-// to force a backend: "avx512", "avx2", "openblas" or "go" (empty means
-// Default).
+// to force a backend: "avx512", "avx2", "neon", "openblas" or "go" (empty
+// means Default).
 const EnvVar = "HEPFLOW_BLAS"
 
 // Default returns the fastest backend this machine has: the AVX-512 kernels
 // when the CPU supports them (on full-width AVX-512 CPUs they run about
 // twice as fast as OpenBLAS 0.3's AVX2 kernels), else the AVX2+FMA kernels
 // (same results; they skip the zero blocks of masked layers, which OpenBLAS
-// cannot), else OpenBLAS when it loads, else the pure-Go Gemm, in which case
-// it logs one warning through logger (nil means slog.Default()) saying so.
-// $HEPFLOW_CPU (vec.EnvCPU) caps the kernels' level, so HEPFLOW_CPU=avx2
-// picks the AVX2 kernels on an AVX-512 CPU. threads <= 0 means
-// runtime.GOMAXPROCS(0).
+// cannot), else on arm64 the NEON kernels (same results again, and the same
+// skipping), else OpenBLAS when it loads, else the pure-Go Gemm, in which
+// case it logs one warning through logger (nil means slog.Default()) saying
+// so. $HEPFLOW_CPU (vec.EnvCPU) caps the kernels' level, so HEPFLOW_CPU=avx2
+// picks the AVX2 kernels on an AVX-512 CPU, and HEPFLOW_CPU=generic rules
+// out all three kernel families. threads <= 0 means runtime.GOMAXPROCS(0).
 func Default(threads int, logger *slog.Logger) Gemm {
-	return defaultWith(hasAVX512, hasAVX2, LoadOpenBLAS, threads, logger)
+	return defaultWith(hasAVX512, hasAVX2, hasNEON, LoadOpenBLAS, threads, logger)
 }
 
 // defaultWith is Default with the CPU features and the loader as
 // parameters, so tests can see every fallback on any machine.
-func defaultWith(avx512, avx2 bool, load func(int) (*OpenBLAS, error), threads int, logger *slog.Logger) Gemm {
+func defaultWith(avx512, avx2, neon bool, load func(int) (*OpenBLAS, error), threads int, logger *slog.Logger) Gemm {
 	if avx512 {
 		if g, err := NewAVX512(threads); err == nil {
 			return g
@@ -33,6 +34,11 @@ func defaultWith(avx512, avx2 bool, load func(int) (*OpenBLAS, error), threads i
 	}
 	if avx2 {
 		if g, err := NewAVX2(threads); err == nil {
+			return g
+		}
+	}
+	if neon {
+		if g, err := NewNEON(threads); err == nil {
 			return g
 		}
 	}
@@ -50,9 +56,9 @@ func defaultWith(avx512, avx2 bool, load func(int) (*OpenBLAS, error), threads i
 
 // Select returns the backend named by name, normally the value of
 // $HEPFLOW_BLAS: "" picks Default, "go" the portable pure-Go Gemm,
-// "avx512" the AVX-512 kernels, "avx2" the AVX2+FMA kernels and "openblas"
-// OpenBLAS, each of the last three or an error if this machine cannot run
-// it. Any other name is an error.
+// "avx512" the AVX-512 kernels, "avx2" the AVX2+FMA kernels, "neon" the
+// arm64 NEON kernels and "openblas" OpenBLAS, each of the last four or an
+// error if this machine cannot run it. Any other name is an error.
 func Select(name string, threads int, logger *slog.Logger) (Gemm, error) {
 	switch name {
 	case "":
@@ -71,6 +77,12 @@ func Select(name string, threads int, logger *slog.Logger) (Gemm, error) {
 			return nil, fmt.Errorf("%s=avx2: %w", EnvVar, err)
 		}
 		return g, nil
+	case "neon":
+		g, err := NewNEON(threads)
+		if err != nil {
+			return nil, fmt.Errorf("%s=neon: %w", EnvVar, err)
+		}
+		return g, nil
 	case "openblas":
 		o, err := LoadOpenBLAS(threads)
 		if err != nil {
@@ -78,6 +90,6 @@ func Select(name string, threads int, logger *slog.Logger) (Gemm, error) {
 		}
 		return o, nil
 	default:
-		return nil, fmt.Errorf("%s=%q: unknown backend (want \"avx512\", \"avx2\", \"openblas\" or \"go\")", EnvVar, name)
+		return nil, fmt.Errorf("%s=%q: unknown backend (want \"avx512\", \"avx2\", \"neon\", \"openblas\" or \"go\")", EnvVar, name)
 	}
 }

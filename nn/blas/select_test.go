@@ -5,8 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+
+	"hepflow/nn/vec"
 )
 
 func requireEnv() bool { return os.Getenv("HEPFLOW_REQUIRE_OPENBLAS") == "1" }
@@ -32,7 +35,7 @@ func TestDefaultFallsBackWithOneWarning(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
 	fail := func(int) (*OpenBLAS, error) { return nil, errors.New("no such library") }
-	g := defaultWith(false, false, fail, 2, logger)
+	g := defaultWith(false, false, false, fail, 2, logger)
 	if g.Name() != "go" {
 		t.Fatalf("fallback is %q", g.Name())
 	}
@@ -45,9 +48,9 @@ func TestDefaultFallsBackWithOneWarning(t *testing.T) {
 func TestDefaultPrefersOpenBLAS(t *testing.T) {
 	requireOpenBLAS(t)
 	var buf bytes.Buffer
-	g := defaultWith(false, false, LoadOpenBLAS, 2, slog.New(slog.NewTextHandler(&buf, nil)))
+	g := defaultWith(false, false, false, LoadOpenBLAS, 2, slog.New(slog.NewTextHandler(&buf, nil)))
 	if g.Name() != "openblas" || buf.Len() != 0 {
-		t.Fatalf("Default without AVX-512 and AVX2 = %q, log %q", g.Name(), buf.String())
+		t.Fatalf("Default without AVX-512, AVX2 and NEON = %q, log %q", g.Name(), buf.String())
 	}
 }
 
@@ -56,7 +59,7 @@ func TestDefaultPrefersOpenBLAS(t *testing.T) {
 func TestDefaultPrefersAVX2(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
-	g := defaultWith(false, HasAVX2(), LoadOpenBLAS, 2, logger)
+	g := defaultWith(false, HasAVX2(), false, LoadOpenBLAS, 2, logger)
 	if HasAVX2() && (g.Name() != "avx2" || buf.Len() != 0) {
 		t.Fatalf("Default on an AVX2 CPU without AVX-512 = %q, log %q", g.Name(), buf.String())
 	}
@@ -66,6 +69,29 @@ func TestDefaultPrefersAVX2(t *testing.T) {
 	g = Default(2, logger)
 	if !HasAVX512() && HasAVX2() && g.Name() != "avx2" {
 		t.Fatalf("Default with AVX2 and no AVX-512 (HEPFLOW_CPU=%q) = %q", os.Getenv("HEPFLOW_CPU"), g.Name())
+	}
+}
+
+// TestDefaultPrefersNEON: on arm64 the NEON kernels come before OpenBLAS
+// (unless HEPFLOW_CPU=generic), and elsewhere they are never picked.
+func TestDefaultPrefersNEON(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	g := defaultWith(false, false, HasNEON(), LoadOpenBLAS, 2, logger)
+	if HasNEON() && (g.Name() != "neon" || buf.Len() != 0) {
+		t.Fatalf("Default with NEON = %q, log %q", g.Name(), buf.String())
+	}
+	if !HasNEON() && g.Name() == "neon" {
+		t.Fatal("Default picked NEON on a machine without it")
+	}
+	g = Default(2, logger)
+	if HasNEON() && g.Name() != "neon" {
+		t.Fatalf("Default on arm64 (HEPFLOW_CPU=%q) = %q", os.Getenv("HEPFLOW_CPU"), g.Name())
+	}
+	// Every AArch64 CPU has Advanced SIMD, so only HEPFLOW_CPU=generic may
+	// turn the kernels off there: a false here would silently test nothing.
+	if want := runtime.GOARCH == "arm64" && vec.Allowed(vec.NEON) && neonBuilt; HasNEON() != want {
+		t.Fatalf("HasNEON() = %v on %s with HEPFLOW_CPU=%q", HasNEON(), runtime.GOARCH, os.Getenv("HEPFLOW_CPU"))
 	}
 }
 
@@ -106,6 +132,13 @@ func TestSelect(t *testing.T) {
 		t.Fatalf("Select(avx2) = %v, %v", g, err)
 	case !HasAVX2() && (err == nil || !errors.Is(err, ErrNoAVX2)):
 		t.Fatalf("Select(avx2) without AVX2: %v", err)
+	}
+	g, err = Select("neon", 2, logger)
+	switch {
+	case HasNEON() && (err != nil || g.Name() != "neon"):
+		t.Fatalf("Select(neon) = %v, %v", g, err)
+	case !HasNEON() && (err == nil || !errors.Is(err, ErrNoNEON)):
+		t.Fatalf("Select(neon) without NEON: %v", err)
 	}
 	_, loadErr := LoadOpenBLAS(2)
 	g, err = Select("openblas", 2, logger)

@@ -30,9 +30,10 @@ func TestExp64(t *testing.T) {
 // TestExpInPlace64Paths: the assembly and the Go loop give the same bits,
 // for every length (tails included) and every kind of input.
 func TestExpInPlace64Paths(t *testing.T) {
-	if !hasAVX512 {
-		t.Skip("no AVX-512 here (or HEPFLOW_CPU caps it): only the Go path runs")
+	if !hasAVX512 && !hasNEON {
+		t.Skip("no AVX-512 or NEON here (or HEPFLOW_CPU caps it): only the Go path runs")
 	}
+	top := levels()[len(levels())-1]
 	rng := rand.New(rand.NewPCG(2, 2))
 	special := []float64{0, -0.0, 1, -1, -700, -700.0000001, -699.9999, 709, math.Inf(-1), math.NaN(), -1e300, 1e-300, math.SmallestNonzeroFloat64}
 	for n := 0; n <= 70; n++ {
@@ -45,13 +46,11 @@ func TestExpInPlace64Paths(t *testing.T) {
 			}
 		}
 		a, b := append([]float64(nil), x...), append([]float64(nil), x...)
-		useAVX512 = false
-		ExpInPlace64(a)
-		useAVX512 = true
-		ExpInPlace64(b)
+		atLevel(Generic, func() { ExpInPlace64(a) })
+		atLevel(top, func() { ExpInPlace64(b) })
 		for i := range a {
 			if math.Float64bits(a[i]) != math.Float64bits(b[i]) && !(math.IsNaN(a[i]) && math.IsNaN(b[i])) {
-				t.Fatalf("n=%d, x[%d] = %g: Go %v (%#x), AVX-512 %v (%#x)", n, i, x[i], a[i], math.Float64bits(a[i]), b[i], math.Float64bits(b[i]))
+				t.Fatalf("n=%d, x[%d] = %g: Go %v (%#x), %v %v (%#x)", n, i, x[i], a[i], math.Float64bits(a[i]), top, b[i], math.Float64bits(b[i]))
 			}
 			if e := Exp64(x[i]); math.Float64bits(e) != math.Float64bits(a[i]) && !math.IsNaN(e) {
 				t.Fatalf("ExpInPlace64 differs from Exp64 at %g", x[i])

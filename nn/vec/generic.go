@@ -5,8 +5,9 @@ import "math"
 // The loops here are the reference for every kernel and the code that runs
 // on CPUs without the assembly. Explicit float32 conversions round every
 // product that feeds an addition or subtraction, which keeps the compiler
-// from fusing them into multiply-adds (it does, with GOAMD64=v3), so the
-// kernels stay bit-identical to the assembly whatever GOAMD64 says.
+// from fusing them into multiply-adds (it does on arm64, and on amd64 with
+// GOAMD64=v3), so the kernels stay bit-identical to the assembly, and the
+// same on every architecture, whatever GOAMD64 says.
 
 // reluBiasGo is ReluBias over the columns [from, len(b)) of each row.
 func reluBiasGo(y, b []float32, rows, from int) {

@@ -2,10 +2,10 @@
 // passes: bias plus ReLU, the ReLU gradient mask, column sums for bias
 // gradients, exp and tanh for the affine log-scales, and the Adam update.
 //
-// On amd64 CPUs with AVX2 the kernels run hand-written assembly, chosen once
-// at start-up (HEPFLOW_CPU can lower the choice, see EnvCPU); everywhere else
-// they run the pure-Go loops in generic.go, which define what every kernel
-// computes. The assembly does the same float32 operations in the same order
+// On amd64 CPUs with AVX2, and on arm64 (NEON), the kernels run hand-written
+// assembly, chosen once at start-up (HEPFLOW_CPU can lower the choice, see
+// EnvCPU); everywhere else they run the pure-Go loops in generic.go, which
+// define what every kernel computes. The assembly does the same float32 operations in the same order
 // (no fused multiply-adds), so all paths give bit-identical results, NaN
 // payloads aside.
 package vec

@@ -22,6 +22,12 @@ var (
 	useAVX512 = hasAVX512
 )
 
+// hasNEON and useNEON mirror vec_arm64.go so that the tests build
+// everywhere; amd64 has no NEON.
+const hasNEON = false
+
+var useNEON = false
+
 // The assembly kernels handle whole groups of 8 values (columns for the
 // row-wise kernels, elements otherwise); the wrappers below check bounds
 // first, since the assembly does not, and finish the tails.

@@ -1,9 +1,10 @@
-//go:build !amd64
+//go:build !amd64 && !arm64
 
 package vec
 
-// hasAVX2, useAVX2 and their AVX-512 twins mirror vec_amd64.go so that the tests build
-// everywhere; off amd64 there is only the Go path.
+// hasAVX2, useAVX2, their AVX-512 twins and hasNEON, useNEON mirror
+// vec_amd64.go and vec_arm64.go so that the tests build everywhere; off
+// amd64 and arm64 there is only the Go path.
 const hasAVX2 = false
 
 var useAVX2 = false
@@ -11,6 +12,10 @@ var useAVX2 = false
 const hasAVX512 = false
 
 var useAVX512 = false
+
+const hasNEON = false
+
+var useNEON = false
 
 func reluBias(y, b []float32, rows int)      { reluBiasGo(y, b, rows, 0) }
 func addBias(y, b []float32, rows int)       { addBiasGo(y, b, rows, 0) }

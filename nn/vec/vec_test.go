@@ -9,7 +9,7 @@ import (
 
 // levels are the CPU feature levels this machine (and $HEPFLOW_CPU) lets
 // the kernels run at, lowest first: Generic always, then AVX2 and AVX512
-// where the CPU has them.
+// (amd64) or NEON (arm64) where the CPU has them.
 func levels() []Level {
 	ls := []Level{Generic}
 	if hasAVX2 {
@@ -18,21 +18,24 @@ func levels() []Level {
 	if hasAVX512 {
 		ls = append(ls, AVX512)
 	}
+	if hasNEON {
+		ls = append(ls, NEON)
+	}
 	return ls
 }
 
 // atLevel runs f with the kernels switched to level l (one of levels()) and
 // restores the switches.
 func atLevel(l Level, f func()) {
-	defer func(old, old512 bool) { useAVX2, useAVX512 = old, old512 }(useAVX2, useAVX512)
-	useAVX2, useAVX512 = l >= AVX2, l >= AVX512
+	defer func(old, old512, oldNEON bool) { useAVX2, useAVX512, useNEON = old, old512, oldNEON }(useAVX2, useAVX512, useNEON)
+	useAVX2, useAVX512, useNEON = l == AVX2 || l == AVX512, l == AVX512, l == NEON
 	f()
 }
 
 // eachPath runs f as a subtest at every level of levels().
 func eachPath(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	if !hasAVX512 {
+	if !hasAVX512 && !hasNEON {
 		t.Logf("CPU level %v: the levels above it are not tested", CPU())
 	}
 	for _, l := range levels() {
@@ -334,11 +337,11 @@ func TestTanhScaled(t *testing.T) {
 	})
 }
 
-// The paths of Exp and TanhScaled (Go, AVX2, AVX-512) give identical bits
-// (NaN aside), tails included.
+// The paths of Exp and TanhScaled (Go, AVX2, AVX-512, NEON) give identical
+// bits (NaN aside), tails included.
 func TestTranscendentalPathsAgree(t *testing.T) {
-	if !hasAVX2 {
-		t.Skip("no AVX2: only the Go path")
+	if len(levels()) == 1 {
+		t.Skip("no AVX2 or NEON: only the Go path")
 	}
 	rng := rand.New(rand.NewPCG(12, 13))
 	x := expInputs(rng, 100003)

@@ -1,8 +1,10 @@
 // Command kernelgen writes the GEMM micro-kernels of package blas:
 // kernel_amd64.s, the AVX-512 family (blocks of 1 to 12 rows x 32 columns of
-// C held in up to 24 zmm registers, and 1 to 3 rows x 64 columns), and
+// C held in up to 24 zmm registers, and 1 to 3 rows x 64 columns),
 // kernel_avx2_amd64.s, the AVX2+FMA family (1 to 6 rows x 16 columns in up
-// to 12 ymm registers, 1 x 64 and 2 or 3 x 32; see avx2.go). Unrolled by
+// to 12 ymm registers, 1 x 64 and 2 or 3 x 32; see avx2.go), and
+// kernel_arm64.s, the NEON family (1 to 6 rows x 16 columns in up to 24
+// vector registers, 1 x 64 and 2 or 3 x 32; see neon.go). Unrolled by
 // hand that is thousands of lines of near-identical assembly, so it is
 // generated.
 //
@@ -20,11 +22,15 @@ import (
 func main() {
 	out := flag.String("out", "kernel_amd64.s", "file to write the AVX-512 kernels to")
 	outAVX2 := flag.String("avx2", "kernel_avx2_amd64.s", "file to write the AVX2 kernels to")
+	outNEON := flag.String("neon", "kernel_arm64.s", "file to write the NEON kernels to")
 	flag.Parse()
 	if err := os.WriteFile(*out, []byte(Kernel()), 0o644); err != nil {
 		log.Fatal(err)
 	}
 	if err := os.WriteFile(*outAVX2, []byte(KernelAVX2()), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*outNEON, []byte(KernelNEON()), 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
