@@ -36,8 +36,9 @@ const benchExamples = `  # hepflow and the PyTorch reference side by side (needs
   go tool pprof -top hepflow prof-train-avx512.pprof
 `
 
-// benchImpls is the default --impl: every backend, hepflow's AVX-512 and
-// AVX2 kernels only where the CPU has them (and $HEPFLOW_CPU allows them).
+// benchImpls is the default --impl: every backend this machine can run,
+// hepflow's AVX-512, AVX2 and NEON kernels where the CPU has them (and
+// $HEPFLOW_CPU allows them), OpenBLAS where it loads, pure Go always.
 func benchImpls() string {
 	var impls []string
 	if blas.HasAVX512() {
@@ -46,7 +47,13 @@ func benchImpls() string {
 	if blas.HasAVX2() {
 		impls = append(impls, "avx2")
 	}
-	return strings.Join(append(impls, "openblas", "go"), ",")
+	if blas.HasNEON() {
+		impls = append(impls, "neon")
+	}
+	if _, err := blas.LoadOpenBLAS(1); err == nil {
+		impls = append(impls, "openblas")
+	}
+	return strings.Join(append(impls, "go"), ",")
 }
 
 func runBench(ctx context.Context, args []string, e *env) error {
@@ -54,10 +61,10 @@ func runBench(ctx context.Context, args []string, e *env) error {
 	var modes, impls, reference, python, flowKind, profile string
 	var seconds float64
 	var child bool
-	fs := newFlags("bench", "bench [--mode train,logprob,sample] [--impl avx512,avx2,openblas,go] [--reference torch_maf.py] [--json]", benchExamples, e)
+	fs := newFlags("bench", "bench [--mode train,logprob,sample] [--impl avx512,avx2,neon,openblas,go] [--reference torch_maf.py] [--json]", benchExamples, e)
 	c.register(fs, true)
 	fs.StringVar(&modes, "mode", "train,logprob,sample", "modes to measure")
-	fs.StringVar(&impls, "impl", benchImpls(), "hepflow GEMM backends to measure: avx512 (CPUs with AVX-512), avx2 (CPUs with AVX2 and FMA), openblas, go")
+	fs.StringVar(&impls, "impl", benchImpls(), "hepflow GEMM backends to measure: avx512 (CPUs with AVX-512), avx2 (CPUs with AVX2 and FMA), neon (arm64), openblas, go; the default is every one this machine can run")
 	fs.StringVar(&flowKind, "flow", "maf", "flow of the benchmark (D=28, 5 blocks [128,128], ReLU): maf (the standard), nsf (8 bins on [-5,5]), realnvp or nsf-coupling")
 	fs.StringVar(&reference, "reference", "auto", "PyTorch reference script of the same flow; auto: ../shared/bench/torch_maf.py for maf, torch_nsf.py for nsf, none otherwise; skipped when missing or when torch is not installed (empty: skip)")
 	fs.StringVar(&python, "python", "/usr/bin/python3", "python with torch for the reference")
@@ -223,7 +230,7 @@ func checkBenchLists(modes, impls string, log *slog.Logger) error {
 		}
 	}
 	if len(splitList(impls)) == 0 {
-		return usagef("--impl is empty: want some of avx512,avx2,openblas,go")
+		return usagef("--impl is empty: want some of avx512,avx2,neon,openblas,go")
 	}
 	for _, impl := range splitList(impls) {
 		if _, err := blas.Select(impl, 1, log); err != nil {
