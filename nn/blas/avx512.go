@@ -107,16 +107,8 @@ func (j *job) tileAVX(i0, rows, c0, cols int) {
 		}
 		for c := c0; c < c0+cols; c += avxNR {
 			w := min(avxNR, c0+cols-c)
-			iLo, iHi := blockSpan(j.cSpan, c, w, i0, i0+rows)
-			if iLo >= iHi {
-				continue
-			}
-			pLo, pHi := blockSpan(j.bSpan, c, w, p0, p0+kc)
-			if pLo >= pHi {
-				// op(A) op(B) is zero on this block: only beta acts.
-				if beta != 1 {
-					scaleC(iHi-iLo, w, beta, j.c[iLo*j.ldc+c:], j.ldc)
-				}
+			iLo, iHi, pLo, pHi, ok := j.rangedBlock(c, w, i0, rows, p0, kc, beta)
+			if !ok {
 				continue
 			}
 			mask := uint32(uint64(1)<<w - 1)

@@ -88,16 +88,8 @@ func (j *job) tileNEON(i0, rows, c0, cols int) {
 		}
 		for ; c < c0+cols; c += neonNR {
 			w := min(neonNR, c0+cols-c)
-			iLo, iHi := blockSpan(j.cSpan, c, w, i0, i0+rows)
-			if iLo >= iHi {
-				continue
-			}
-			pLo, pHi := blockSpan(j.bSpan, c, w, p0, p0+kc)
-			if pLo >= pHi {
-				// op(A) op(B) is zero on this block: only beta acts.
-				if beta != 1 {
-					scaleC(iHi-iLo, w, beta, j.c[iLo*j.ldc+c:], j.ldc)
-				}
+			iLo, iHi, pLo, pHi, ok := j.rangedBlock(c, w, i0, rows, p0, kc, beta)
+			if !ok {
 				continue
 			}
 			// Skipped terms are exact zeros, so the result is the dense one

@@ -40,3 +40,23 @@ func blockSpan(spans []Span, c, w, lo, hi int) (int, int) {
 	}
 	return max(int(l), lo), min(int(h), hi)
 }
+
+// rangedBlock returns the rows [iLo, iHi) of C and the part [pLo, pHi) of
+// the k slice [p0, p0+kc) that column block [c, c+w) of the tile of rows
+// [i0, i0+rows) needs, given the hints of SgemmRanged; ok is false when
+// nothing is left to multiply, and then the block's wanted rows have had
+// beta applied already (op(A) op(B) is zero there: only beta acts).
+func (j *job) rangedBlock(c, w, i0, rows, p0, kc int, beta float32) (iLo, iHi, pLo, pHi int, ok bool) {
+	iLo, iHi = blockSpan(j.cSpan, c, w, i0, i0+rows)
+	if iLo >= iHi {
+		return 0, 0, 0, 0, false
+	}
+	pLo, pHi = blockSpan(j.bSpan, c, w, p0, p0+kc)
+	if pLo >= pHi {
+		if beta != 1 {
+			scaleC(iHi-iLo, w, beta, j.c[iLo*j.ldc+c:], j.ldc)
+		}
+		return 0, 0, 0, 0, false
+	}
+	return iLo, iHi, pLo, pHi, true
+}
