@@ -72,3 +72,8 @@ func splineBackwardAVX2(a *splineBackArgs)
 //
 //go:noescape
 func splineInverseAVX2(a *splineInvArgs)
+
+// splineMax0AVX2 is the AVX2 assembly's max(v, 0), exposed for the tests.
+//
+//go:noescape
+func splineMax0AVX2(dst, src *[8]float64)

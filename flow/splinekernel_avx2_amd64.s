@@ -1035,3 +1035,18 @@ istore2:
 idone2:
 	VZEROUPPER
 	RET
+
+// func splineMax0AVX2(dst, src *[8]float64)
+//
+// GOMAX02 on two groups of four, for the tests (see splineMax0Vector).
+TEXT ·splineMax0AVX2(SB), NOSPLIT, $0-16
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	VMOVUPD (SI), Y1
+	GOMAX02(Y1, Y2)
+	VMOVUPD Y2, (DI)
+	VMOVUPD 32(SI), Y1
+	GOMAX02(Y1, Y2)
+	VMOVUPD Y2, 32(DI)
+	VZEROUPPER
+	RET

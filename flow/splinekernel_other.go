@@ -49,3 +49,7 @@ func splineBackwardAVX2(a *splineBackArgs) {
 func splineInverseAVX2(a *splineInvArgs) {
 	panic("flow: spline vector kernel called on a build without it")
 }
+
+func splineMax0AVX2(dst, src *[8]float64) {
+	panic("flow: spline vector kernel called on a build without it")
+}

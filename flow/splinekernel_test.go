@@ -157,7 +157,7 @@ func splineMapVectorMatchesGo(t *testing.T) {
 		bound   float64
 		spread  float64
 		n, rows int
-	}{{8, 5, 1, 28, 9}, {8, 5, 3, 5, 13}, {2, 1, 1, 3, 5}, {16, 3, 2, 17, 3}, {8, 5, 100, 6, 4}} {
+	}{{8, 5, 1, 28, 9}, {8, 5, 3, 5, 13}, {2, 1, 1, 3, 5}, {16, 3, 2, 17, 3}, {64, 4, 1, 11, 3}, {8, 5, 100, 6, 4}} {
 		s := testSpline(tc.k, tc.bound)
 		c := newSplineBatch(rng, s, tc.n, tc.rows, tc.spread)
 		n, rows, p := c.n, c.rows, s.ParamsPerCoord()
@@ -272,15 +272,22 @@ func splinePrepareMatchesGo(t *testing.T) {
 // TestSplineMax0: the assembly's max(v, 0) (local.invert's clamps of the
 // discriminant and the root) is Go's: +0 for -0 and negatives, NaN kept.
 func TestSplineMax0(t *testing.T) {
-	if !hasSplineAVX512 {
-		t.Skip("no AVX-512 spline kernels on this CPU (or HEPFLOW_CPU caps them)")
-	}
 	src := [8]float64{-1, math.Copysign(0, -1), 0, 2.5, math.NaN(), math.Inf(-1), math.Inf(1), -1e-310}
-	var dst [8]float64
-	splineMax0Vector(&dst, &src)
-	for i, v := range src {
-		if want := max(v, 0); !sameBits(dst[i], want) || math.Signbit(dst[i]) != math.Signbit(want) {
-			t.Errorf("max(%v, 0) = %v, want %v", v, dst[i], want)
+	for _, k := range []struct {
+		name string
+		has  bool
+		f    func(dst, src *[8]float64)
+	}{{"avx512", hasSplineAVX512, splineMax0Vector}, {"avx2", hasSplineAVX2, splineMax0AVX2}} {
+		if !k.has {
+			t.Logf("%s: not on this CPU (or HEPFLOW_CPU caps it)", k.name)
+			continue
+		}
+		var dst [8]float64
+		k.f(&dst, &src)
+		for i, v := range src {
+			if want := max(v, 0); !sameBits(dst[i], want) || math.Signbit(dst[i]) != math.Signbit(want) {
+				t.Errorf("%s: max(%v, 0) = %v, want %v", k.name, v, dst[i], want)
+			}
 		}
 	}
 }
