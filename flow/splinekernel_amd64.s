@@ -1,45 +1,10 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "splinekernel_amd64.h"
 
-// Offsets into splineConsts (splinekernel.go): float64 vector i at i*64,
-// int32 vectors at 2048 + i*64, lane masks at 2432, 2^(j/64) at 2496,
-// log64's table (log, inverse pairs) at 3008.
-#define NEGB 0(AX)
-#define TWOB 128(AX)
-#define MINW 192(AX)
-#define SCALEW 256(AX)
-#define MINH 320(AX)
-#define SCALEH 384(AX)
-#define MIND 448(AX)
-#define EXPFLOOR 576(AX)
-#define EXPINV 640(AX)
-#define EXPMAGIC 704(AX)
-#define LN2HI 768(AX)
-#define LN2LO 832(AX)
-#define C120 896(AX)
-#define C24 960(AX)
-#define C6 1024(AX)
-#define C2 1088(AX)
-#define MANT 1152(AX)
-#define ONEBITS 1216(AX)
-#define I127 1280(AX)
-#define I63 1344(AX)
-#define I1023 1408(AX)
-#define INV128 1472(AX)
-#define C256 1536(AX)
-#define L6 1600(AX)
-#define L5 1664(AX)
-#define L4 1728(AX)
-#define L3 1792(AX)
-#define L2 1856(AX)
-#define LN2 1920(AX)
-#define SIGN 1984(AX)
-#define IOTA4 2048(AX)
-#define IONE 2112(AX)
-#define IMINUS1 2176(AX)
-#define IKM1 2240(AX)
-#define I2KM1 2304(AX)
+// The AVX-512 spline kernels; the constants' offsets are in
+// splinekernel_amd64.h.
 
 // LOG64(w): Z18 = log64(w) for positive normal w (no special cases: the
 // callers handle the rest), log64's operations in its order. Z29 holds 1.
@@ -357,7 +322,6 @@ done:
 	VZEROUPPER
 	RET
 
-#define IABS 2368(AX)
 
 // func splinePrepareVector(e *float64, theta *float32, lt, cnt, rows int, c *splineConsts) uint32
 //
@@ -438,9 +402,6 @@ lanes:
 	VZEROUPPER
 	RET
 
-#define GSCALEW 5056(AX)
-#define GSCALEH 5120(AX)
-#define TWO 5184(AX)
 
 // SOFTMAXGRADS(inv, scale, ga, gb, l1, l2): softmaxGrads for one
 // softmax's K inputs, whose exponentials start at BX (rows R10 apart) and

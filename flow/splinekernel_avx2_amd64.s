@@ -1,55 +1,13 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "splinekernel_amd64.h"
 
 // The AVX2 spline kernels: splinekernel_amd64.s's steps on four float64
 // lanes, without mask registers (lane masks are vectors, merges are
 // blends), for whole groups of four coordinates (the Go wrappers finish the
 // tails in Go). Only 16 vector registers: the long-lived values of a group
-// live in the frame. Constants as in splinekernel_amd64.s (the first 32
-// bytes of each 64-byte vector), plus splineConsts.q's int64 vectors.
-#define NEGB 0(AX)
-#define POSB 64(AX)
-#define TWOB 128(AX)
-#define MINW 192(AX)
-#define SCALEW 256(AX)
-#define MINH 320(AX)
-#define SCALEH 384(AX)
-#define MIND 448(AX)
-#define ONE 512(AX)
-#define EXPFLOOR 576(AX)
-#define EXPINV 640(AX)
-#define EXPMAGIC 704(AX)
-#define LN2HI 768(AX)
-#define LN2LO 832(AX)
-#define C120 896(AX)
-#define C24 960(AX)
-#define C6 1024(AX)
-#define C2 1088(AX)
-#define MANT 1152(AX)
-#define ONEBITS 1216(AX)
-#define I127 1280(AX)
-#define I63 1344(AX)
-#define INV128 1472(AX)
-#define C256 1536(AX)
-#define L6 1600(AX)
-#define L5 1664(AX)
-#define L4 1728(AX)
-#define L3 1792(AX)
-#define L2 1856(AX)
-#define LN2 1920(AX)
-#define SIGN 1984(AX)
-#define IABS 2368(AX)
-#define GSCALEW 5056(AX)
-#define GSCALEH 5120(AX)
-#define TWO 5184(AX)
-#define QIOTA4 5248(AX)
-#define QONE 5280(AX)
-#define QMINUS1 5312(AX)
-#define QKM1 5344(AX)
-#define Q2KM1 5376(AX)
-#define QTWO52 5408(AX)
-#define QF1023 5440(AX)
+// live in the frame. Constants: splinekernel_amd64.h.
 
 // EXP2(a, out): out = Exp64(a) on four lanes, exp64AVX512's operations.
 // Clobbers Y1-Y7 (a must not be one of them; out may).
