@@ -150,7 +150,6 @@ func splineKernelMatchesGo(t *testing.T) {
 func TestSplineMapVectorMatchesGo(t *testing.T) { splinePaths(t, splineMapVectorMatchesGo) }
 
 func splineMapVectorMatchesGo(t *testing.T) {
-	defer func() { useSplineVector = true }()
 	rng := rand.New(rand.NewPCG(9, 9))
 	for _, tc := range []struct {
 		k       int
@@ -174,56 +173,8 @@ func splineMapVectorMatchesGo(t *testing.T) {
 		for r := range gld {
 			gld[r] = rng.NormFloat64()
 		}
-		type out struct {
-			z, gx, gth, back, col []float32
-			ld, ldd, ldc          []float64
-		}
-		run := func(vector bool) out {
-			useSplineVector = vector
-			m := NewSplineMap(s)
-			o := out{z: make([]float32, n*rows), gx: make([]float32, n*rows), gth: make([]float32, len(c.th)),
-				back: make([]float32, n*rows), ld: make([]float64, rows), ldd: make([]float64, rows)}
-			m.Latent(o.z, c.x, c.th, n, rows, o.ld)
-			m.Backward(o.gx, o.gth, gz, gld, n, rows)
-			m.Data(o.back, o.z, c.th, n, rows, o.ldd)
-			// DataColumn on each coordinate's column of parameters.
-			o.col, o.ldc = make([]float32, n*rows), make([]float64, n*rows)
-			thT, zc := make([]float32, p*rows), make([]float32, rows)
-			for i := range n {
-				for r := range rows {
-					zc[r] = o.z[r*n+i]
-					for q := range p {
-						thT[q*rows+r] = c.th[r*p*n+q*n+i]
-					}
-				}
-				m.DataColumn(o.col[i*rows:(i+1)*rows], zc, thT, rows, rows, o.ldc[i*rows:(i+1)*rows])
-			}
-			return o
-		}
-		g, v := run(false), run(true)
-		name := fmt.Sprintf("K=%d/B=%g/spread=%g/n=%d", tc.k, tc.bound, tc.spread, tc.n)
-		cmp32 := func(what string, a, b []float32) {
-			for i := range a {
-				if !sameBits(float64(a[i]), float64(b[i])) {
-					t.Fatalf("%s: %s[%d] %g (Go) vs %g (vector)", name, what, i, a[i], b[i])
-				}
-			}
-		}
-		cmp32("z", g.z, v.z)
-		cmp32("dL/dx", g.gx, v.gx)
-		cmp32("dL/dtheta", g.gth, v.gth)
-		cmp32("f^-1(z)", g.back, v.back)
-		cmp32("f^-1(z) by columns", g.col, v.col)
-		for i := range g.ldc {
-			if !sameBits(g.ldc[i], v.ldc[i]) {
-				t.Fatalf("%s: DataColumn log-det %d: %v (Go) vs %v (vector)", name, i, g.ldc[i], v.ldc[i])
-			}
-		}
-		for r := range g.ld {
-			if !sameBits(g.ld[r], v.ld[r]) || !sameBits(g.ldd[r], v.ldd[r]) {
-				t.Fatalf("%s: row %d log-dets %v, %v (Go) vs %v, %v (vector)", name, r, g.ld[r], g.ldd[r], v.ld[r], v.ldd[r])
-			}
-		}
+		g := runSplinePaths(s, c, gz, gld, false)
+		compareSplineRuns(t, fmt.Sprintf("K=%d/B=%g/spread=%g/n=%d", tc.k, tc.bound, tc.spread, tc.n), g, runSplinePaths(s, c, gz, gld, true))
 	}
 }
 
@@ -290,4 +241,123 @@ func TestSplineMax0(t *testing.T) {
 			}
 		}
 	}
+}
+
+// splineRun is everything SplineMap computes for one batch: Latent's z and
+// log-dets, Backward's gradients, Data's and DataColumn's inverses and
+// log-dets.
+type splineRun struct {
+	z, gx, gth, back, col []float32
+	ld, ldd, ldc          []float64
+}
+
+// runSplinePaths runs batch c through a fresh SplineMap on the vector
+// kernels (the family selected) or on the Go path.
+func runSplinePaths(s RQSpline, c splineBatch, gz []float32, gld []float64, vector bool) splineRun {
+	defer func(v bool) { useSplineVector = v }(useSplineVector)
+	useSplineVector = vector
+	n, rows, p := c.n, c.rows, s.ParamsPerCoord()
+	m := NewSplineMap(s)
+	o := splineRun{z: make([]float32, n*rows), gx: make([]float32, n*rows), gth: make([]float32, len(c.th)),
+		back: make([]float32, n*rows), ld: make([]float64, rows), ldd: make([]float64, rows)}
+	m.Latent(o.z, c.x, c.th, n, rows, o.ld)
+	m.Backward(o.gx, o.gth, gz, gld, n, rows)
+	m.Data(o.back, o.z, c.th, n, rows, o.ldd)
+	// DataColumn on each coordinate's column of parameters.
+	o.col, o.ldc = make([]float32, n*rows), make([]float64, n*rows)
+	thT, zc := make([]float32, p*rows), make([]float32, rows)
+	for i := range n {
+		for r := range rows {
+			zc[r] = o.z[r*n+i]
+			for q := range p {
+				thT[q*rows+r] = c.th[r*p*n+q*n+i]
+			}
+		}
+		m.DataColumn(o.col[i*rows:(i+1)*rows], zc, thT, rows, rows, o.ldc[i*rows:(i+1)*rows])
+	}
+	return o
+}
+
+// compareSplineRuns fails t unless the Go path's run g and the vector
+// path's v agree to the bit (any NaN equal to any NaN).
+func compareSplineRuns(t *testing.T, name string, g, v splineRun) {
+	t.Helper()
+	cmp32 := func(what string, a, b []float32) {
+		t.Helper()
+		for i := range a {
+			if !sameBits(float64(a[i]), float64(b[i])) {
+				t.Fatalf("%s: %s[%d] %g (Go) vs %g (vector)", name, what, i, a[i], b[i])
+			}
+		}
+	}
+	cmp64 := func(what string, a, b []float64) {
+		t.Helper()
+		for i := range a {
+			if !sameBits(a[i], b[i]) {
+				t.Fatalf("%s: %s[%d] %v (Go) vs %v (vector)", name, what, i, a[i], b[i])
+			}
+		}
+	}
+	cmp32("z", g.z, v.z)
+	cmp32("dL/dx", g.gx, v.gx)
+	cmp32("dL/dtheta", g.gth, v.gth)
+	cmp32("f^-1(z)", g.back, v.back)
+	cmp32("f^-1(z) by columns", g.col, v.col)
+	cmp64("Latent's log-det", g.ld, v.ld)
+	cmp64("Data's log-det", g.ldd, v.ldd)
+	cmp64("DataColumn's log-det", g.ldc, v.ldc)
+}
+
+// FuzzSplineVectorMatchesGo: for any parameters and inputs (the fuzzer's
+// bytes as values in [-33, 33], or NaN, +-Inf, +-1e30 or a subnormal where a
+// byte says so), every vector kernel family gives the Go path's bits.
+func FuzzSplineVectorMatchesGo(f *testing.F) {
+	f.Add([]byte{7, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+	f.Add([]byte{0, 3, 250, 251, 252, 253, 254, 255, 0, 1})
+	f.Add(make([]byte, 64))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !hasSplineVector || len(data) < 2 {
+			return
+		}
+		k, n, rows := 2+int(data[0])%15, 1+int(data[1])%13, 2
+		s := testSpline(k, 2+float64(data[0]%4))
+		c := splineBatch{s: s, n: n, rows: rows, x: make([]float32, n*rows), th: make([]float32, rows*n*s.ParamsPerCoord())}
+		pos := 2
+		next := func() float32 {
+			if len(data) < 3 {
+				return 0.5
+			}
+			b0, b1 := data[pos%len(data)], data[(pos+1)%len(data)]
+			pos += 2
+			switch b0 {
+			case 250:
+				return float32(math.NaN())
+			case 251:
+				return float32(math.Inf(1))
+			case 252:
+				return float32(math.Inf(-1))
+			case 253:
+				return 1e30
+			case 254:
+				return -1e30
+			case 255:
+				return 1e-40
+			}
+			return float32(int16(uint16(b0)<<8|uint16(b1))) / 1000
+		}
+		for i := range c.th {
+			c.th[i] = next()
+		}
+		for i := range c.x {
+			c.x[i] = next() / 4
+		}
+		gz, gld := make([]float32, n*rows), []float64{1, -0.5}
+		for i := range gz {
+			gz[i] = next()
+		}
+		g := runSplinePaths(s, c, gz, gld, false)
+		splinePaths(t, func(t *testing.T) {
+			compareSplineRuns(t, "fuzz", g, runSplinePaths(s, c, gz, gld, true))
+		})
+	})
 }
