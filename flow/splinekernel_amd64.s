@@ -92,6 +92,113 @@
 	VDIVPD Z17, Z18, Z18 \
 	VMOVAPD.Z Z18, K3, ev
 
+// SUMS(l): Z1, Z2 = the inverses of the width and height exponentials'
+// sums (sums: 0 + e_0 + e_1 + ...) for the group at DX. Loop label l.
+#define SUMS(l) \
+	VXORPD Z1, Z1, Z1 \
+	VXORPD Z2, Z2, Z2 \
+	MOVQ DX, BX \
+	MOVQ kk-8(SP), CX \
+l: \
+	VMOVUPD.Z (BX), K1, Z15 \
+	VADDPD Z15, Z1, Z1 \
+	VMOVUPD.Z (BX)(R14*1), K1, Z16 \
+	VADDPD Z16, Z2, Z2 \
+	ADDQ R10, BX \
+	DECQ CX \
+	JNZ  l \
+	VDIVPD Z1, Z29, Z1 \
+	VDIVPD Z2, Z29, Z2
+
+// SCAN(inv, scale, min, negb, lo, hi, l): RQSpline.scan for the inside
+// lanes (K2) against v (Z0): the floored softmax whose exponentials start
+// at BX (inverse sum inv, floor min, scale 1 - K min), its knots -B +
+// 2B*running sum (negb holds -B); Y7 = the first bin whose upper knot is
+// above v, lo and hi its knots. Clobbers BX, CX, Z3, Z4, Z15, Z16, Y8, K5,
+// K6. Loop label l.
+#define SCAN(inv, scale, min, negb, lo, hi, l) \
+	VXORPD  Z3, Z3, Z3 \
+	VMOVAPD negb, Z4 \
+	VPXORD  Y8, Y8, Y8 \
+	KMOVB   K2, K6 \
+	MOVQ kk-8(SP), CX \
+	DECQ CX \
+l: \
+	VMOVUPD.Z (BX), K1, Z15 \
+	VMULPD inv, Z15, Z15 \
+	VMULPD scale, Z15, Z15 \
+	VADDPD min, Z15, Z15 \
+	VADDPD Z15, Z3, Z3 \
+	VMULPD TWOB, Z3, Z16 \
+	VADDPD negb, Z16, Z16 \
+	VCMPPD $0x11, Z16, Z0, K6, K5 \
+	VMOVAPD Z4, K5, lo \
+	VMOVAPD Z16, K5, hi \
+	VMOVDQA32 Y8, K5, Y7 \
+	KANDNB K6, K5, K6 \
+	VMOVAPD Z16, Z4 \
+	VPADDD IONE, Y8, Y8 \
+	ADDQ R10, BX \
+	DECQ CX \
+	JNZ  l \
+	VMOVAPD Z4, K6, lo \
+	VMOVAPD Z28, K6, hi \
+	VMOVDQA32 Y8, K6, Y7
+
+// PAIR(inv, scale, min, negb, lo, hi, l): RQSpline.pair: knots b and b+1
+// (b in Y7) of the floored softmax whose exponentials start at BX, the same
+// running sum read at j = b and b+1, into lo and hi (K2's lanes).
+// Clobbers BX, CX, Z3, Z15, Z16, Y8, K5. Loop label l.
+#define PAIR(inv, scale, min, negb, lo, hi, l) \
+	VXORPD Z3, Z3, Z3 \
+	VPXORD Y8, Y8, Y8 \
+	MOVQ kk-8(SP), CX \
+	DECQ CX \
+l: \
+	VPCMPEQD Y8, Y7, K2, K5 \
+	VMULPD TWOB, Z3, Z16 \
+	VADDPD negb, Z16, Z16 \
+	VMOVAPD Z16, K5, lo \
+	VMOVUPD.Z (BX), K1, Z15 \
+	VMULPD inv, Z15, Z15 \
+	VMULPD scale, Z15, Z15 \
+	VADDPD min, Z15, Z15 \
+	VADDPD Z15, Z3, Z3 \
+	VMULPD TWOB, Z3, Z16 \
+	VADDPD negb, Z16, Z16 \
+	VMOVAPD Z16, K5, hi \
+	VPADDD IONE, Y8, Y8 \
+	ADDQ R10, BX \
+	DECQ CX \
+	JNZ  l \
+	VPCMPEQD Y8, Y7, K2, K5 \
+	VMULPD TWOB, Z3, Z16 \
+	VADDPD negb, Z16, Z16 \
+	VMOVAPD Z16, K5, lo \
+	VMOVAPD Z28, K5, hi
+
+// UPARAM0: Z16 = float64 of the raw parameter of the derivative at knot b
+// (row 2K-1+b, at R8 with rows Y30 = lt*4 bytes apart) where K3 = K2 and
+// b != 0, 0 elsewhere; Y15 keeps the row offsets. UPARAM1: the same for
+// knot b+1 (the next row), K3 = K2 and b != K-1. Clobbers K4.
+#define UPARAM0 \
+	VPTESTMD Y7, Y7, K2, K3 \
+	VPADDD I2KM1, Y7, Y15 \
+	VPMULLD Y30, Y15, Y15 \
+	VPADDD IOTA4, Y15, Y15 \
+	VXORPS Y16, Y16, Y16 \
+	KMOVB K3, K4 \
+	VGATHERDPS (R8)(Y15*1), K4, Y16 \
+	VCVTPS2PD Y16, Z16
+
+#define UPARAM1 \
+	VPCMPD $4, IKM1, Y7, K2, K3 \
+	VPADDD Y30, Y15, Y15 \
+	VXORPS Y16, Y16, Y16 \
+	KMOVB K3, K4 \
+	VGATHERDPS (R8)(Y15*1), K4, Y16 \
+	VCVTPS2PD Y16, Z16
+
 // func splineLatentVector(a *splineArgs)
 //
 // RQSpline.latentGo for a.cnt coordinates, eight per group (the last group
@@ -144,105 +251,22 @@ group:
 	KORTESTB K2, K2
 	JZ    store
 
-	// The softmax sums (sums): 0 + e_0 + e_1 + ..., then their inverses.
-	VXORPD Z1, Z1, Z1
-	VXORPD Z2, Z2, Z2
+	// The softmax sums, the bin among the widths' knots and the bin's y
+	// knots among the heights'.
+	SUMS(sums)
 	MOVQ DX, BX
-	MOVQ kk-8(SP), CX
-
-sums:
-	VMOVUPD.Z (BX), K1, Z15
-	VADDPD Z15, Z1, Z1
-	VMOVUPD.Z (BX)(R14*1), K1, Z16
-	VADDPD Z16, Z2, Z2
-	ADDQ R10, BX
-	DECQ CX
-	JNZ  sums
-	VDIVPD Z1, Z29, Z1
-	VDIVPD Z2, Z29, Z2
-
-	// The bin (scan): the first knot above v, over K-1 inner knots.
-	VXORPD  Z3, Z3, Z3 // running sum
-	VMOVAPD Z27, Z4    // the knot below
-	VPXORD  Y8, Y8, Y8 // j
-	KMOVB   K2, K6     // lanes whose bin is still to be found
-	MOVQ DX, BX
-	MOVQ kk-8(SP), CX
-	DECQ CX
-
-scan:
-	VMOVUPD.Z (BX), K1, Z15
-	VMULPD Z1, Z15, Z15
-	VMULPD SCALEW, Z15, Z15
-	VADDPD MINW, Z15, Z15
-	VADDPD Z15, Z3, Z3
-	VMULPD TWOB, Z3, Z16
-	VADDPD Z27, Z16, Z16 // knot j+1
-	VCMPPD $0x11, Z16, Z0, K6, K5
-	VMOVAPD Z4, K5, Z5
-	VMOVAPD Z16, K5, Z6
-	VMOVDQA32 Y8, K5, Y7
-	KANDNB K6, K5, K6
-	VMOVAPD Z16, Z4
-	VPADDD IONE, Y8, Y8
-	ADDQ R10, BX
-	DECQ CX
-	JNZ  scan
-	VMOVAPD Z4, K6, Z5 // the last bin
-	VMOVAPD Z28, K6, Z6
-	VMOVDQA32 Y8, K6, Y7
-
-	// The bin's y knots (pair): the same running sum over the heights,
-	// read at j = b and b+1.
-	VXORPD Z3, Z3, Z3
-	VPXORD Y8, Y8, Y8
+	SCAN(Z1, SCALEW, MINW, Z27, Z5, Z6, scan)
 	LEAQ (DX)(R14*1), BX
-	MOVQ kk-8(SP), CX
-	DECQ CX
-
-pair:
-	VPCMPEQD Y8, Y7, K2, K5
-	VMULPD TWOB, Z3, Z16
-	VADDPD Z27, Z16, Z16
-	VMOVAPD Z16, K5, Z9
-	VMOVUPD.Z (BX), K1, Z15
-	VMULPD Z2, Z15, Z15
-	VMULPD SCALEH, Z15, Z15
-	VADDPD MINH, Z15, Z15
-	VADDPD Z15, Z3, Z3
-	VMULPD TWOB, Z3, Z16
-	VADDPD Z27, Z16, Z16
-	VMOVAPD Z16, K5, Z10
-	VPADDD IONE, Y8, Y8
-	ADDQ R10, BX
-	DECQ CX
-	JNZ  pair
-	VPCMPEQD Y8, Y7, K2, K5 // b = K-1
-	VMULPD TWOB, Z3, Z16
-	VADDPD Z27, Z16, Z16
-	VMOVAPD Z16, K5, Z9
-	VMOVAPD Z28, K5, Z10
+	PAIR(Z2, SCALEH, MINH, Z27, Z9, Z10, pair)
 
 	// D0 from parameter row 2K-1+b (1 at b = 0), D1 from the next row
 	// (1 at b = K-1): gathered where needed, 0 elsewhere.
-	VPTESTMD Y7, Y7, K2, K3
-	VPADDD I2KM1, Y7, Y15
-	VPMULLD Y30, Y15, Y15
-	VPADDD IOTA4, Y15, Y15
-	VXORPS Y16, Y16, Y16
-	KMOVB K3, K4
-	VGATHERDPS (R8)(Y15*1), K4, Y16
-	VCVTPS2PD Y16, Z16
+	UPARAM0
 	DERIV(Z16, Z11, Z13)
 	SIGMOID(Z16, Z13)
 	VBLENDMPD Z11, Z29, K3, Z11
 
-	VPCMPD $4, IKM1, Y7, K2, K3
-	VPADDD Y30, Y15, Y15
-	VXORPS Y16, Y16, Y16
-	KMOVB K3, K4
-	VGATHERDPS (R8)(Y15*1), K4, Y16
-	VCVTPS2PD Y16, Z16
+	UPARAM1
 	DERIV(Z16, Z12, Z14)
 	SIGMOID(Z16, Z14)
 	VBLENDMPD Z12, Z29, K3, Z12
@@ -752,101 +776,20 @@ igroup:
 	KORTESTB K2, K2
 	JZ    istore
 
-	VXORPD Z1, Z1, Z1
-	VXORPD Z2, Z2, Z2
-	MOVQ DX, BX
-	MOVQ kk-8(SP), CX
-
-isums:
-	VMOVUPD.Z (BX), K1, Z15
-	VADDPD Z15, Z1, Z1
-	VMOVUPD.Z (BX)(R14*1), K1, Z16
-	VADDPD Z16, Z2, Z2
-	ADDQ R10, BX
-	DECQ CX
-	JNZ  isums
-	VDIVPD Z1, Z29, Z1
-	VDIVPD Z2, Z29, Z2
-
-	// The bin from the heights' knots: Z9, Z10 its y knots.
-	VXORPD  Z3, Z3, Z3
-	VMOVAPD Z26, Z4
-	VPXORD  Y8, Y8, Y8
-	KMOVB   K2, K6
+	// The roles of x and y exchanged: the bin among the heights' knots,
+	// its x knots among the widths'.
+	SUMS(isums)
 	LEAQ (DX)(R14*1), BX
-	MOVQ kk-8(SP), CX
-	DECQ CX
-
-iscan:
-	VMOVUPD.Z (BX), K1, Z15
-	VMULPD Z2, Z15, Z15
-	VMULPD SCALEH, Z15, Z15
-	VADDPD MINH, Z15, Z15
-	VADDPD Z15, Z3, Z3
-	VMULPD TWOB, Z3, Z16
-	VADDPD Z26, Z16, Z16
-	VCMPPD $0x11, Z16, Z0, K6, K5
-	VMOVAPD Z4, K5, Z9
-	VMOVAPD Z16, K5, Z10
-	VMOVDQA32 Y8, K5, Y7
-	KANDNB K6, K5, K6
-	VMOVAPD Z16, Z4
-	VPADDD IONE, Y8, Y8
-	ADDQ R10, BX
-	DECQ CX
-	JNZ  iscan
-	VMOVAPD Z4, K6, Z9
-	VMOVAPD Z28, K6, Z10
-	VMOVDQA32 Y8, K6, Y7
-
-	// Its x knots from the widths: Z5, Z6.
-	VXORPD Z3, Z3, Z3
-	VPXORD Y8, Y8, Y8
+	SCAN(Z2, SCALEH, MINH, Z26, Z9, Z10, iscan)
 	MOVQ DX, BX
-	MOVQ kk-8(SP), CX
-	DECQ CX
-
-ipair:
-	VPCMPEQD Y8, Y7, K2, K5
-	VMULPD TWOB, Z3, Z16
-	VADDPD Z26, Z16, Z16
-	VMOVAPD Z16, K5, Z5
-	VMOVUPD.Z (BX), K1, Z15
-	VMULPD Z1, Z15, Z15
-	VMULPD SCALEW, Z15, Z15
-	VADDPD MINW, Z15, Z15
-	VADDPD Z15, Z3, Z3
-	VMULPD TWOB, Z3, Z16
-	VADDPD Z26, Z16, Z16
-	VMOVAPD Z16, K5, Z6
-	VPADDD IONE, Y8, Y8
-	ADDQ R10, BX
-	DECQ CX
-	JNZ  ipair
-	VPCMPEQD Y8, Y7, K2, K5
-	VMULPD TWOB, Z3, Z16
-	VADDPD Z26, Z16, Z16
-	VMOVAPD Z16, K5, Z5
-	VMOVAPD Z28, K5, Z6
+	PAIR(Z1, SCALEW, MINW, Z26, Z5, Z6, ipair)
 
 	// D0 and D1 as in splineLatentVector.
-	VPTESTMD Y7, Y7, K2, K3
-	VPADDD I2KM1, Y7, Y15
-	VPMULLD Y30, Y15, Y15
-	VPADDD IOTA4, Y15, Y15
-	VXORPS Y16, Y16, Y16
-	KMOVB K3, K4
-	VGATHERDPS (R8)(Y15*1), K4, Y16
-	VCVTPS2PD Y16, Z16
+	UPARAM0
 	DERIV(Z16, Z11, Z13)
 	VBLENDMPD Z11, Z29, K3, Z11
 
-	VPCMPD $4, IKM1, Y7, K2, K3
-	VPADDD Y30, Y15, Y15
-	VXORPS Y16, Y16, Y16
-	KMOVB K3, K4
-	VGATHERDPS (R8)(Y15*1), K4, Y16
-	VCVTPS2PD Y16, Z16
+	UPARAM1
 	DERIV(Z16, Z12, Z14)
 	VBLENDMPD Z12, Z29, K3, Z12
 

@@ -99,6 +99,122 @@
 	VGATHERQPS X1, (R8)(idx*1), X2 \
 	VCVTPS2PD X2, out
 
+// SUMS2(l): Y2, Y3 = the inverses of the width and height exponentials'
+// sums for the group at DX. Clobbers BX, CX, Y4. Loop label l.
+#define SUMS2(l) \
+	VXORPD Y2, Y2, Y2 \
+	VXORPD Y3, Y3, Y3 \
+	MOVQ DX, BX \
+	MOVQ kk-496(SP), CX \
+l: \
+	VADDPD (BX), Y2, Y2 \
+	VADDPD (BX)(R14*1), Y3, Y3 \
+	ADDQ R10, BX \
+	DECQ CX \
+	JNZ  l \
+	VMOVUPD ONE, Y4 \
+	VDIVPD Y2, Y4, Y2 \
+	VDIVPD Y3, Y4, Y3
+
+// SCAN2(inv, scale, min, l): SCAN on four lanes: the bin of v (Y0) among
+// the knots of the floored softmax at BX, for the lanes of the mask Y1
+// (cleared on the way), into Y8, its knots into Y6 and Y7. Clobbers BX, CX,
+// Y1, Y4, Y5, Y9-Y11. Loop label l.
+#define SCAN2(inv, scale, min, l) \
+	VXORPD Y4, Y4, Y4 \
+	VMOVUPD NEGB, Y5 \
+	VXORPD Y8, Y8, Y8 \
+	VXORPD Y9, Y9, Y9 \
+	MOVQ kk-496(SP), CX \
+	DECQ CX \
+l: \
+	VMULPD (BX), inv, Y10 \
+	VMULPD scale, Y10, Y10 \
+	VADDPD min, Y10, Y10 \
+	VADDPD Y10, Y4, Y4 \
+	VMULPD TWOB, Y4, Y11 \
+	VADDPD NEGB, Y11, Y11 \
+	VCMPPD $0x11, Y11, Y0, Y10 \
+	VANDPD Y1, Y10, Y10 \
+	VBLENDVPD Y10, Y5, Y6, Y6 \
+	VBLENDVPD Y10, Y11, Y7, Y7 \
+	VBLENDVPD Y10, Y9, Y8, Y8 \
+	VANDNPD Y1, Y10, Y1 \
+	VMOVAPD Y11, Y5 \
+	VPADDQ QONE, Y9, Y9 \
+	ADDQ R10, BX \
+	DECQ CX \
+	JNZ  l \
+	VBLENDVPD Y1, Y5, Y6, Y6 \
+	VMOVUPD POSB, Y10 \
+	VBLENDVPD Y1, Y10, Y7, Y7 \
+	VBLENDVPD Y1, Y9, Y8, Y8
+
+// PAIR2(inv, scale, min, l): PAIR on four lanes: knots b and b+1 (b in Y8)
+// of the floored softmax at BX into Y12 and Y13, for the inside lanes
+// (reloaded into Y1). Clobbers BX, CX, Y4, Y9-Y11, Y14. Loop label l.
+#define PAIR2(inv, scale, min, l) \
+	VMOVUPD in-64(SP), Y1 \
+	VXORPD Y4, Y4, Y4 \
+	VXORPD Y9, Y9, Y9 \
+	MOVQ kk-496(SP), CX \
+	DECQ CX \
+l: \
+	VPCMPEQQ Y9, Y8, Y14 \
+	VANDPD Y1, Y14, Y14 \
+	VMULPD TWOB, Y4, Y11 \
+	VADDPD NEGB, Y11, Y11 \
+	VBLENDVPD Y14, Y11, Y12, Y12 \
+	VMULPD (BX), inv, Y10 \
+	VMULPD scale, Y10, Y10 \
+	VADDPD min, Y10, Y10 \
+	VADDPD Y10, Y4, Y4 \
+	VMULPD TWOB, Y4, Y11 \
+	VADDPD NEGB, Y11, Y11 \
+	VBLENDVPD Y14, Y11, Y13, Y13 \
+	VPADDQ QONE, Y9, Y9 \
+	ADDQ R10, BX \
+	DECQ CX \
+	JNZ  l \
+	VPCMPEQQ Y9, Y8, Y14 \
+	VANDPD Y1, Y14, Y14 \
+	VMULPD TWOB, Y4, Y11 \
+	VADDPD NEGB, Y11, Y11 \
+	VBLENDVPD Y14, Y11, Y12, Y12 \
+	VMOVUPD POSB, Y10 \
+	VBLENDVPD Y14, Y10, Y13, Y13
+
+// DERIVAT0: the derivative at knot b (1 at b = 0; the inside lanes Y1, the
+// bins Y8): Y12 = D0, Y15 = its mask (also at m-480(SP)), Y11 its raw
+// parameter, Y13 and Y14 e^-|u| and 1 + e^-|u|, Y10 = 1, Y9 the parameter
+// row offsets. DERIVAT1: the same at knot b+1 (1 at b = K-1), from the row
+// after Y9's (reloads the bins and the inside mask).
+#define DERIVAT0 \
+	VPXOR Y10, Y10, Y10 \
+	VPCMPEQQ Y10, Y8, Y10 \
+	VANDNPD Y1, Y10, Y15 \
+	VMOVUPD Y15, m-480(SP) \
+	VPADDQ Q2KM1, Y8, Y9 \
+	VPMULUDQ lt4-448(SP), Y9, Y9 \
+	VPADDQ QIOTA4, Y9, Y9 \
+	GATHERU(Y9, Y15, X15, Y11) \
+	DERIV2(Y11, Y12, Y13, Y14) \
+	VMOVUPD m-480(SP), Y15 \
+	VMOVUPD ONE, Y10 \
+	VBLENDVPD Y15, Y12, Y10, Y12
+
+#define DERIVAT1 \
+	VMOVDQU b-224(SP), Y8 \
+	VPCMPEQQ QKM1, Y8, Y10 \
+	VANDNPD in-64(SP), Y10, Y15 \
+	VMOVUPD Y15, m-480(SP) \
+	VPADDQ lt4-448(SP), Y9, Y9 \
+	GATHERU(Y9, Y15, X15, Y11) \
+	DERIV2(Y11, Y12, Y13, Y14) \
+	VMOVUPD m-480(SP), Y15 \
+	VMOVUPD ONE, Y10 \
+	VBLENDVPD Y15, Y12, Y10, Y12
+
 // func splineLatentAVX2(a *splineArgs)
 //
 // splineLatentVector on four lanes for the first a.cnt&^3
@@ -145,109 +261,25 @@ agroup:
 	TESTL BX, BX
 	JZ    astore
 
-	// sums
-	VXORPD Y2, Y2, Y2
-	VXORPD Y3, Y3, Y3
-	MOVQ DX, BX
-	MOVQ kk-496(SP), CX
-
-asums:
-	VADDPD (BX), Y2, Y2
-	VADDPD (BX)(R14*1), Y3, Y3
-	ADDQ R10, BX
-	DECQ CX
-	JNZ  asums
-	VMOVUPD ONE, Y4
-	VDIVPD Y2, Y4, Y2
-	VDIVPD Y3, Y4, Y3
+	SUMS2(asums)
 	VMOVUPD Y2, invw-352(SP)
 	VMOVUPD Y3, invh-384(SP)
 
-	// scan: Y0 v, Y1 not found yet, Y2 invW, Y4 running sum, Y5 the knot
-	// below, Y6 X, Y7 xhi, Y8 bins, Y9 j.
-	VXORPD Y4, Y4, Y4
-	VMOVUPD NEGB, Y5
-	VXORPD Y8, Y8, Y8
-	VXORPD Y9, Y9, Y9
 	MOVQ DX, BX
-	MOVQ kk-496(SP), CX
-	DECQ CX
-
-ascan:
-	VMULPD (BX), Y2, Y10
-	VMULPD SCALEW, Y10, Y10
-	VADDPD MINW, Y10, Y10
-	VADDPD Y10, Y4, Y4
-	VMULPD TWOB, Y4, Y11
-	VADDPD NEGB, Y11, Y11
-	VCMPPD $0x11, Y11, Y0, Y10
-	VANDPD Y1, Y10, Y10
-	VBLENDVPD Y10, Y5, Y6, Y6
-	VBLENDVPD Y10, Y11, Y7, Y7
-	VBLENDVPD Y10, Y9, Y8, Y8
-	VANDNPD Y1, Y10, Y1
-	VMOVAPD Y11, Y5
-	VPADDQ QONE, Y9, Y9
-	ADDQ R10, BX
-	DECQ CX
-	JNZ  ascan
-	VBLENDVPD Y1, Y5, Y6, Y6
-	VMOVUPD POSB, Y10
-	VBLENDVPD Y1, Y10, Y7, Y7
-	VBLENDVPD Y1, Y9, Y8, Y8
+	SCAN2(Y2, SCALEW, MINW, ascan)
 	VMOVUPD Y6, x-96(SP)
 	VMOVUPD Y7, xhi-128(SP)
 	VMOVDQU Y8, b-224(SP)
 
-	// pair over the heights: Y1 inside, Y3 invH, Y12 ylo, Y13 yhi.
-	VMOVUPD in-64(SP), Y1
-	VXORPD Y4, Y4, Y4
-	VXORPD Y9, Y9, Y9
+	// pair over the heights: Y12 ylo, Y13 yhi.
 	LEAQ (DX)(R14*1), BX
-	MOVQ kk-496(SP), CX
-	DECQ CX
-
-apair:
-	VPCMPEQQ Y9, Y8, Y14
-	VANDPD Y1, Y14, Y14
-	VMULPD TWOB, Y4, Y11
-	VADDPD NEGB, Y11, Y11
-	VBLENDVPD Y14, Y11, Y12, Y12
-	VMULPD (BX), Y3, Y10
-	VMULPD SCALEH, Y10, Y10
-	VADDPD MINH, Y10, Y10
-	VADDPD Y10, Y4, Y4
-	VMULPD TWOB, Y4, Y11
-	VADDPD NEGB, Y11, Y11
-	VBLENDVPD Y14, Y11, Y13, Y13
-	VPADDQ QONE, Y9, Y9
-	ADDQ R10, BX
-	DECQ CX
-	JNZ  apair
-	VPCMPEQQ Y9, Y8, Y14
-	VANDPD Y1, Y14, Y14
-	VMULPD TWOB, Y4, Y11
-	VADDPD NEGB, Y11, Y11
-	VBLENDVPD Y14, Y11, Y12, Y12
-	VMOVUPD POSB, Y10
-	VBLENDVPD Y14, Y10, Y13, Y13
+	PAIR2(Y3, SCALEH, MINH, apair)
 	VMOVUPD Y12, y-160(SP)
 	VMOVUPD Y13, yhi-192(SP)
 
 	// D0 (1 at b = 0) from parameter row 2K-1+b, D1 (1 at b = K-1) from
 	// the next row.
-	VPXOR Y10, Y10, Y10
-	VPCMPEQQ Y10, Y8, Y10
-	VANDNPD Y1, Y10, Y15 // inside and b != 0
-	VMOVUPD Y15, m-480(SP)
-	VPADDQ Q2KM1, Y8, Y9
-	VPMULUDQ lt4-448(SP), Y9, Y9
-	VPADDQ QIOTA4, Y9, Y9
-	GATHERU(Y9, Y15, X15, Y11)
-	DERIV2(Y11, Y12, Y13, Y14)
-	VMOVUPD m-480(SP), Y15
-	VMOVUPD ONE, Y10
-	VBLENDVPD Y15, Y12, Y10, Y12
+	DERIVAT0
 	VMOVUPD Y12, d0-256(SP)
 	VXORPD Y1, Y1, Y1
 	VCMPPD $0x1d, Y1, Y11, Y1
@@ -256,16 +288,7 @@ apair:
 	VANDPD Y15, Y2, Y2
 	VMOVUPD Y2, sig0-320(SP)
 
-	VMOVDQU b-224(SP), Y8
-	VPCMPEQQ QKM1, Y8, Y10
-	VANDNPD in-64(SP), Y10, Y15 // inside and b != K-1
-	VMOVUPD Y15, m-480(SP)
-	VPADDQ lt4-448(SP), Y9, Y9
-	GATHERU(Y9, Y15, X15, Y11)
-	DERIV2(Y11, Y12, Y13, Y14)
-	VMOVUPD m-480(SP), Y15
-	VMOVUPD ONE, Y10
-	VBLENDVPD Y15, Y12, Y10, Y12
+	DERIVAT1
 	VMOVUPD Y12, d1-288(SP)
 	VXORPD Y1, Y1, Y1
 	VCMPPD $0x1d, Y1, Y11, Y1
@@ -789,116 +812,26 @@ igroup2:
 	TESTL BX, BX
 	JZ    istore2
 
-	VXORPD Y2, Y2, Y2
-	VXORPD Y3, Y3, Y3
-	MOVQ DX, BX
-	MOVQ kk-496(SP), CX
+	SUMS2(isums2)
 
-isums2:
-	VADDPD (BX), Y2, Y2
-	VADDPD (BX)(R14*1), Y3, Y3
-	ADDQ R10, BX
-	DECQ CX
-	JNZ  isums2
-	VMOVUPD ONE, Y4
-	VDIVPD Y2, Y4, Y2
-	VDIVPD Y3, Y4, Y3
-
-	// The bin from the heights: Y6 ylo, Y7 yhi, Y8 bins.
-	VXORPD Y4, Y4, Y4
-	VMOVUPD NEGB, Y5
-	VXORPD Y8, Y8, Y8
-	VXORPD Y9, Y9, Y9
+	// The bin from the heights: Y6 ylo, Y7 yhi.
 	LEAQ (DX)(R14*1), BX
-	MOVQ kk-496(SP), CX
-	DECQ CX
-
-iscan2:
-	VMULPD (BX), Y3, Y10
-	VMULPD SCALEH, Y10, Y10
-	VADDPD MINH, Y10, Y10
-	VADDPD Y10, Y4, Y4
-	VMULPD TWOB, Y4, Y11
-	VADDPD NEGB, Y11, Y11
-	VCMPPD $0x11, Y11, Y0, Y10
-	VANDPD Y1, Y10, Y10
-	VBLENDVPD Y10, Y5, Y6, Y6
-	VBLENDVPD Y10, Y11, Y7, Y7
-	VBLENDVPD Y10, Y9, Y8, Y8
-	VANDNPD Y1, Y10, Y1
-	VMOVAPD Y11, Y5
-	VPADDQ QONE, Y9, Y9
-	ADDQ R10, BX
-	DECQ CX
-	JNZ  iscan2
-	VBLENDVPD Y1, Y5, Y6, Y6
-	VMOVUPD POSB, Y10
-	VBLENDVPD Y1, Y10, Y7, Y7
-	VBLENDVPD Y1, Y9, Y8, Y8
+	SCAN2(Y3, SCALEH, MINH, iscan2)
 	VMOVUPD Y6, y-160(SP)
 	VMOVUPD Y7, yhi-192(SP)
 	VMOVDQU Y8, b-224(SP)
 
 	// Its x knots from the widths: Y12, Y13.
-	VMOVUPD in-64(SP), Y1
-	VXORPD Y4, Y4, Y4
-	VXORPD Y9, Y9, Y9
 	MOVQ DX, BX
-	MOVQ kk-496(SP), CX
-	DECQ CX
-
-ipair2:
-	VPCMPEQQ Y9, Y8, Y14
-	VANDPD Y1, Y14, Y14
-	VMULPD TWOB, Y4, Y11
-	VADDPD NEGB, Y11, Y11
-	VBLENDVPD Y14, Y11, Y12, Y12
-	VMULPD (BX), Y2, Y10
-	VMULPD SCALEW, Y10, Y10
-	VADDPD MINW, Y10, Y10
-	VADDPD Y10, Y4, Y4
-	VMULPD TWOB, Y4, Y11
-	VADDPD NEGB, Y11, Y11
-	VBLENDVPD Y14, Y11, Y13, Y13
-	VPADDQ QONE, Y9, Y9
-	ADDQ R10, BX
-	DECQ CX
-	JNZ  ipair2
-	VPCMPEQQ Y9, Y8, Y14
-	VANDPD Y1, Y14, Y14
-	VMULPD TWOB, Y4, Y11
-	VADDPD NEGB, Y11, Y11
-	VBLENDVPD Y14, Y11, Y12, Y12
-	VMOVUPD POSB, Y10
-	VBLENDVPD Y14, Y10, Y13, Y13
+	PAIR2(Y2, SCALEW, MINW, ipair2)
 	VMOVUPD Y12, x-96(SP)
 	VMOVUPD Y13, xhi-128(SP)
 
 	// D0 and D1 as in splineLatentAVX2.
-	VPXOR Y10, Y10, Y10
-	VPCMPEQQ Y10, Y8, Y10
-	VANDNPD Y1, Y10, Y15
-	VMOVUPD Y15, m-480(SP)
-	VPADDQ Q2KM1, Y8, Y9
-	VPMULUDQ lt4-448(SP), Y9, Y9
-	VPADDQ QIOTA4, Y9, Y9
-	GATHERU(Y9, Y15, X15, Y11)
-	DERIV2(Y11, Y12, Y13, Y14)
-	VMOVUPD m-480(SP), Y15
-	VMOVUPD ONE, Y10
-	VBLENDVPD Y15, Y12, Y10, Y12
+	DERIVAT0
 	VMOVUPD Y12, d0-256(SP)
 
-	VMOVDQU b-224(SP), Y8
-	VPCMPEQQ QKM1, Y8, Y10
-	VANDNPD in-64(SP), Y10, Y15
-	VMOVUPD Y15, m-480(SP)
-	VPADDQ lt4-448(SP), Y9, Y9
-	GATHERU(Y9, Y15, X15, Y11)
-	DERIV2(Y11, Y12, Y13, Y14)
-	VMOVUPD m-480(SP), Y15
-	VMOVUPD ONE, Y10
-	VBLENDVPD Y15, Y12, Y10, Y12
+	DERIVAT1
 	VMOVUPD Y12, d1-288(SP)
 
 	// local.invert: Y2 X, Y3 W, Y4 Y, Y5 H, Y6 D0, Y7 D1, Y8 s, Y9 dy,
